@@ -14,6 +14,8 @@ export const SECRET_FIELD_NAMES = [
   'apiKey',
   'api_key',
   'secretAccessKey',
+  's3SecretAccessKey',
+  'openaiApiKey',
   'funderPrivateKey',
   'relayerPrivateKeys',
   'appPrivateKey',

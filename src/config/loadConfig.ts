@@ -1,0 +1,229 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import { ConfigError } from '../errors.ts';
+import { flagAttribute } from './configOptions.ts';
+import { isKnownMainnet, KNOWN_MAINNETS } from './isKnownMainnet.ts';
+import { PRESETS, type PresetName } from './presets.ts';
+import { CONFIG_FIELDS, configField, fieldLabel, type ConfigField, type ConfigKey, type VanaLoadConfig } from './schema.ts';
+
+/** Environment variables as `process.env` holds them. */
+export type ConfigEnv = Readonly<Record<string, string | undefined>>;
+
+/** Parsed CLI flags keyed by commander attribute name (`program.opts()`). */
+export type ConfigFlags = Readonly<Record<string, string | number | boolean | undefined>>;
+
+/** Where `loadConfig` reads from; every source is optional. */
+export interface LoadConfigParameters {
+  /** Environment to read; default `process.env`. Never written to. */
+  env?: ConfigEnv;
+  /**
+   * A dotenv file to read (it is parsed, never loaded into `process.env`). A plain path must
+   * exist; `{ path, optional: true }` is skipped when missing (the CLI's `.env`).
+   */
+  envFile?: string | { path: string; optional: boolean };
+  /** Flag values by commander attribute name; keys that are not config flags are ignored. */
+  flags?: ConfigFlags;
+  /** Preset used when neither flags, environment nor `.env` name one. */
+  preset?: PresetName;
+}
+
+interface RawValue {
+  raw: string;
+  /** Where the text came from, for the error message. */
+  from: string;
+}
+
+/**
+ * Builds the one validated, deep-frozen config: defaults ← preset ← `.env` file ← environment ←
+ * flags. Empty values count as unset. Fails with a `ConfigError` (exit code 2) naming the env
+ * var and the flag and the accepted values; secrets are never echoed.
+ *
+ * @example
+ * const config = loadConfig({ env: process.env, envFile: { path: '.env', optional: true }, flags: program.opts() });
+ * config.load.concurrency; // 10
+ */
+export function loadConfig({ env = process.env, envFile, flags = {}, preset }: LoadConfigParameters = {}): Readonly<VanaLoadConfig> {
+  const fileVars = envFile === undefined ? {} : readEnvFile(envFile);
+  const filePath = typeof envFile === 'string' ? envFile : envFile?.path;
+
+  const rawValue = ({ spec }: ConfigField): RawValue | undefined => {
+    const flagValue = flags[flagAttribute(spec.flag)];
+    if (flagValue !== undefined && String(flagValue).trim() !== '') return { raw: String(flagValue).trim(), from: `flag ${spec.flag}` };
+    const envValue = env[spec.env]?.trim();
+    if (envValue) return { raw: envValue, from: 'environment' };
+    const fileValue = fileVars[spec.env]?.trim();
+    if (fileValue) return { raw: fileValue, from: `.env file ${filePath}` };
+    return undefined;
+  };
+
+  const presetField = configField('target.preset');
+  const presetRaw = rawValue(presetField);
+  const presetName = presetRaw ? (parseField(presetField, presetRaw) as PresetName) : preset;
+  if (presetName !== undefined && !Object.hasOwn(PRESETS, presetName)) {
+    throw new ConfigError(`Expected preset to be ${presetField.spec.parser.expected}, got ${JSON.stringify(presetName)}`);
+  }
+  const overrides = presetName === undefined ? {} : PRESETS[presetName];
+
+  const groups: Record<string, Record<string, unknown>> = {};
+  for (const field of CONFIG_FIELDS) {
+    const raw = rawValue(field);
+    const presetGroup: Readonly<Record<string, unknown>> | undefined = overrides[field.group];
+    const value =
+      field.key === 'target.preset'
+        ? presetName
+        : raw
+          ? parseField(field, raw)
+          : presetGroup && Object.hasOwn(presetGroup, field.name)
+            ? presetGroup[field.name]
+            : field.spec.default;
+    (groups[field.group] ??= {})[field.name] = value;
+  }
+  // The table and the loop above guarantee every key of every group is present and typed.
+  const config = groups as unknown as VanaLoadConfig;
+  checkRequired(config);
+  checkConsistency(config);
+  return deepFreeze(config);
+}
+
+function readEnvFile(envFile: string | { path: string; optional: boolean }): Record<string, string> {
+  const { path, optional } = typeof envFile === 'string' ? { path: envFile, optional: false } : envFile;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if (optional && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ConfigError(`Cannot read the .env file ${path}: ${(err as Error).message}`, { code: 'CONFIG_ENV_FILE', cause: err });
+  }
+  const vars = parseDotenv(text);
+  // A typo in a file we were told to read would otherwise be silently ignored. The process
+  // environment is not checked: other tools may own VANA_* names there.
+  const known = new Set(CONFIG_FIELDS.map((f) => f.spec.env));
+  for (const name of Object.keys(vars)) {
+    if (!name.startsWith('VANA_') || known.has(name)) continue;
+    const suggestion = closestName(name, [...known]);
+    throw new ConfigError(`Unknown variable ${name} in the .env file ${path}`, {
+      code: 'CONFIG_UNKNOWN_VARIABLE',
+      metaMessages: [...(suggestion ? [`Did you mean ${suggestion}?`] : []), 'Every variable is listed in .env.example.'],
+    });
+  }
+  return vars;
+}
+
+function parseField(field: ConfigField, { raw, from }: RawValue): unknown {
+  const result = field.spec.parser.parse(raw);
+  if (result.ok) return result.value;
+  const shown = field.spec.secret ? '[redacted]' : JSON.stringify(raw);
+  const detail = result.detail === undefined ? '' : ` (${result.detail})`;
+  throw new ConfigError(`${fieldLabel(field.spec)} must be ${field.spec.parser.expected}, got ${shown}${detail}`, {
+    metaMessages: [`from: ${from}`],
+  });
+}
+
+function isSet(value: unknown): boolean {
+  return value !== undefined && !(Array.isArray(value) && value.length === 0);
+}
+
+function valueAt(config: VanaLoadConfig, key: ConfigKey): unknown {
+  const [group, name] = key.split('.') as [keyof VanaLoadConfig, string];
+  return (config[group] as Readonly<Record<string, unknown>>)[name];
+}
+
+// Every missing setting is named in one error, so a remote setup is fixed in one go.
+function checkRequired(config: VanaLoadConfig): void {
+  const required: Array<{ key: ConfigKey; because: string }> = [];
+  if (config.target.kind === 'remote') {
+    const because = 'the target is remote';
+    for (const key of ['chain.rpcUrls', 'contracts.permissionsAddress', 'services.personalServerUrl', 'services.apiUrl'] as const) {
+      required.push({ key, because });
+    }
+    if (config.storage.provider === 'local') required.push({ key: 'storage.url', because: 'the target is remote with storage provider local' });
+  }
+  if (config.storage.provider === 's3') {
+    for (const key of ['storage.s3Bucket', 'storage.s3AccessKeyId', 'storage.s3SecretAccessKey'] as const) {
+      required.push({ key, because: 'the storage provider is s3' });
+    }
+  }
+  const missing = required.filter(({ key }) => !isSet(valueAt(config, key)));
+  if (missing.length === 0) return;
+  const specs = missing.map(({ key, because }) => ({ spec: configField(key).spec, because }));
+  throw new ConfigError(`Missing required settings: ${specs.map(({ spec }) => fieldLabel(spec)).join(', ')}`, {
+    code: 'CONFIG_MISSING',
+    metaMessages: specs.map(({ spec, because }) => `${fieldLabel(spec)}, needed as ${because}: ${spec.description}`),
+  });
+}
+
+function conflict(message: string): ConfigError {
+  return new ConfigError(message, { code: 'CONFIG_CONFLICT' });
+}
+
+function label(key: ConfigKey): string {
+  return fieldLabel(configField(key).spec);
+}
+
+function formatted(key: ConfigKey, value: unknown): string {
+  return configField(key).spec.parser.format(value);
+}
+
+function checkConsistency(config: VanaLoadConfig): void {
+  const { chain, load, retry, stack, target, timeouts, wallets } = config;
+  if (target.kind === 'remote' && isKnownMainnet(chain.chainId) && !wallets.allowMainnet) {
+    throw conflict(
+      `${label('chain.chainId')} is ${chain.chainId} (${KNOWN_MAINNETS[chain.chainId]}): a load test there spends real money; pass ${label('wallets.allowMainnet')} if you mean it`,
+    );
+  }
+  // Two flows of one user would sign with the same on-chain nonce and one would revert.
+  if (load.model === 'closed' && load.concurrency > load.users) {
+    throw conflict(
+      `${label('load.concurrency')} must be at most ${label('load.users')} (${load.users}) with the closed model, as one user's flows never overlap, got ${load.concurrency}`,
+    );
+  }
+  if (load.model === 'phased' && load.rampUpMs + load.sustainMs + load.rampDownMs === 0) {
+    throw conflict(`The phased model needs a non-zero ${label('load.rampUpMs')}, ${label('load.sustainMs')} or ${label('load.rampDownMs')}`);
+  }
+  if (retry.baseDelayMs > retry.maxDelayMs) {
+    throw conflict(
+      `${label('retry.baseDelayMs')} must be at most ${label('retry.maxDelayMs')} (${formatted('retry.maxDelayMs', retry.maxDelayMs)}), got ${formatted('retry.baseDelayMs', retry.baseDelayMs)}`,
+    );
+  }
+  if (timeouts.pollIntervalMs >= timeouts.inferenceMs) {
+    throw conflict(
+      `${label('timeouts.pollIntervalMs')} must be less than ${label('timeouts.inferenceMs')} (${formatted('timeouts.inferenceMs', timeouts.inferenceMs)}), got ${formatted('timeouts.pollIntervalMs', timeouts.pollIntervalMs)}`,
+    );
+  }
+  // A lognormal is fitted to the two percentiles: it needs 0 < p50 <= p95, or both 0 (no latency).
+  const { simLatencyP50Ms: p50, simLatencyP95Ms: p95 } = stack;
+  if (p95 < p50 || (p50 === 0 && p95 !== 0)) {
+    throw conflict(
+      `${label('stack.simLatencyP95Ms')} must be at least ${label('stack.simLatencyP50Ms')} (${formatted('stack.simLatencyP50Ms', p50)}), and 0 when that is 0, got ${formatted('stack.simLatencyP95Ms', p95)}`,
+    );
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+// Levenshtein distance, to suggest the intended name for a typo.
+function closestName(name: string, candidates: readonly string[]): string | undefined {
+  const distance = (a: string, b: string): number => {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const current = [i];
+      for (let j = 1; j <= b.length; j++) {
+        current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      }
+      previous = current;
+    }
+    return previous[b.length]!;
+  };
+  let best: { candidate: string; d: number } | undefined;
+  for (const candidate of candidates) {
+    const d = distance(name, candidate);
+    if (d <= 3 && (!best || d < best.d)) best = { candidate, d };
+  }
+  return best?.candidate;
+}

@@ -1,0 +1,655 @@
+/**
+ * The one config table: every setting is declared here once with its config key, env var, CLI
+ * flag, description, parser (type + accepted range), default and secrecy. The `VanaLoadConfig`
+ * type, `loadConfig`, the commander options, the display copy and `.env.example` are all derived
+ * from it, so an env var, a flag and a key cannot drift apart.
+ */
+import {
+  address,
+  boolean,
+  decimal,
+  duration,
+  etherAmount,
+  integer,
+  mnemonic,
+  oneOf,
+  privateKey,
+  privateKeyList,
+  size,
+  text,
+  uint256Id,
+  url,
+  urlList,
+  type FieldParser,
+} from './parsers.ts';
+import { PRESET_NAMES } from './presets.ts';
+
+/** One setting. `Optional` fields have no default and may be `undefined` in the config. */
+export interface FieldSpec<T, Optional extends boolean = boolean> {
+  /** Env var name: `VANA_…`, or a well-known name (`AWS_REGION`, `OPENAI_API_KEY`). */
+  readonly env: string;
+  /** Long CLI flag, e.g. `--concurrency`. */
+  readonly flag: `--${string}`;
+  /** One or two sentences for `--help` and `.env.example`. */
+  readonly description: string;
+  readonly parser: FieldParser<T>;
+  readonly optional: Optional;
+  readonly default: Optional extends true ? undefined : T;
+  /** Redacted in logs, `summary.json` and reports; never echoed in error messages. */
+  readonly secret: boolean;
+  /** Shown in `.env.example` for a field without a default. */
+  readonly example?: string;
+}
+
+interface FieldInput<T> {
+  env: string;
+  flag: `--${string}`;
+  description: string;
+  parser: FieldParser<T>;
+  secret?: boolean;
+  example?: string;
+}
+
+function field<T>(spec: FieldInput<T> & { default: NoInfer<T> }): FieldSpec<T, false> {
+  return { ...spec, optional: false, secret: spec.secret ?? false };
+}
+
+function optionalField<T>(spec: FieldInput<T>): FieldSpec<T, true> {
+  return { ...spec, optional: true, default: undefined, secret: spec.secret ?? false };
+}
+
+const PORT = integer(0, 65_535, 'port');
+const RATE_0_1 = decimal(0, 1, 'rate');
+
+/** The config table, grouped as the config object is. */
+export const CONFIG_SCHEMA = {
+  target: {
+    kind: field({
+      env: 'VANA_TARGET',
+      flag: '--target',
+      description: 'Where flows run: `local` uses (or starts) the embedded local stack; `remote` uses the endpoints and contracts below (e.g. Moksha).',
+      parser: oneOf(['local', 'remote']),
+      default: 'local',
+    }),
+    preset: optionalField({
+      env: 'VANA_PRESET',
+      flag: '--preset',
+      description: 'Named overrides applied on top of the defaults and below .env, environment and flags.',
+      parser: oneOf(PRESET_NAMES),
+    }),
+  },
+  chain: {
+    rpcUrls: field({
+      env: 'VANA_RPC_URLS',
+      flag: '--rpc-urls',
+      description: 'JSON-RPC endpoints, comma separated; requests are spread over them. Remote only: the local stack supplies its own.',
+      parser: urlList(['http', 'https', 'ws', 'wss']),
+      default: [],
+      example: 'https://rpc.moksha.vana.org',
+    }),
+    chainId: field({
+      env: 'VANA_CHAIN_ID',
+      flag: '--chain-id',
+      description: 'Chain id expected behind the RPC URLs (14800 = Moksha). Remote only. Known mainnets (1480, 1) are refused unless --allow-mainnet.',
+      parser: integer(1, Number.MAX_SAFE_INTEGER),
+      default: 14_800,
+    }),
+    blockTimeSeconds: field({
+      env: 'VANA_BLOCK_TIME',
+      flag: '--block-time',
+      description: 'Seconds between blocks of the local anvil chain; 0 = automine (one block per transaction).',
+      parser: integer(0, 3_600, 'seconds'),
+      default: 0,
+    }),
+    txMode: field({
+      env: 'VANA_TX_MODE',
+      flag: '--tx-mode',
+      description: '`relayed`: users only sign, a relayer pays gas. `direct`: each user wallet submits and pays gas, so it must be funded.',
+      parser: oneOf(['relayed', 'direct']),
+      default: 'relayed',
+    }),
+    maxFeeMultiplier: optionalField({
+      env: 'VANA_MAX_FEE_MULTIPLIER',
+      flag: '--max-fee-multiplier',
+      description: "Multiplies the estimated maxFeePerGas of transactions we send; unset = viem's estimate.",
+      parser: decimal(1, 10),
+    }),
+    priorityFeeMultiplier: optionalField({
+      env: 'VANA_PRIORITY_FEE_MULTIPLIER',
+      flag: '--priority-fee-multiplier',
+      description: "Multiplies the estimated maxPriorityFeePerGas of transactions we send; unset = viem's estimate.",
+      parser: decimal(1, 10),
+    }),
+  },
+  contracts: {
+    permissionsAddress: optionalField({
+      env: 'VANA_PERMISSIONS_ADDRESS',
+      flag: '--permissions-address',
+      description: 'DataPortabilityPermissions contract; the data registry, servers and grantees contracts are read from its views. Remote only.',
+      parser: address(),
+      example: '0xD54523048AdD05b4d734aFaE7C68324Ebb7373eF',
+    }),
+    granteeId: optionalField({
+      env: 'VANA_GRANTEE_ID',
+      flag: '--grantee-id',
+      description: "Grantee (app) id permissions are granted to. Remote only; unset = looked up from the app key's address.",
+      parser: uint256Id(),
+    }),
+  },
+  services: {
+    apiUrl: field({
+      env: 'VANA_API_URL',
+      flag: '--api-url',
+      description: 'Relayer and trusted-server API (/api/relay, /api/trusted-server). The local target takes it from the stack manifest.',
+      parser: url(),
+      default: 'http://localhost:3001',
+    }),
+    personalServerUrl: optionalField({
+      env: 'VANA_PERSONAL_SERVER_URL',
+      flag: '--personal-server-url',
+      description: 'Personal-server API base URL (/identity and /operations are appended). Remote only.',
+      parser: url(),
+      example: 'https://test.server.vana.com/api/v1',
+    }),
+  },
+  storage: {
+    provider: field({
+      env: 'VANA_STORAGE_PROVIDER',
+      flag: '--storage-provider',
+      description: '`local`: the vana-load storage service. `s3`: any S3-compatible service (AWS, R2, GCS interop, MinIO), read through presigned URLs.',
+      parser: oneOf(['local', 's3']),
+      default: 'local',
+    }),
+    url: optionalField({
+      env: 'VANA_STORAGE_URL',
+      flag: '--storage-url',
+      description: 'Base URL of a vana-load storage service (provider local, remote target; the local stack supplies its own).',
+      parser: url(),
+    }),
+    s3Endpoint: optionalField({
+      env: 'VANA_S3_ENDPOINT',
+      flag: '--s3-endpoint',
+      description: 'S3-compatible endpoint (R2, MinIO, GCS interop); unset = AWS S3 for the region.',
+      parser: url(),
+    }),
+    s3Bucket: optionalField({
+      env: 'VANA_S3_BUCKET',
+      flag: '--s3-bucket',
+      description: 'Bucket the encrypted files and grants are uploaded to (provider s3).',
+      parser: text({
+        expected: 'an S3 bucket name (3-63 characters: lowercase letters, digits, dots, hyphens)',
+        pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        valueName: 'bucket',
+      }),
+    }),
+    s3Region: field({
+      env: 'AWS_REGION',
+      flag: '--s3-region',
+      description: 'S3 region (R2 uses `auto`).',
+      parser: text({ expected: 'a region name such as us-east-1 or auto', pattern: /^[a-z0-9-]{2,32}$/, valueName: 'region' }),
+      default: 'us-east-1',
+    }),
+    s3AccessKeyId: optionalField({
+      env: 'AWS_ACCESS_KEY_ID',
+      flag: '--s3-access-key-id',
+      description: 'S3 access key id (provider s3). Not a secret: it appears in every presigned URL.',
+      parser: text({ expected: 'an access key id of 1-128 characters without spaces', pattern: /^\S{1,128}$/, valueName: 'id' }),
+    }),
+    s3SecretAccessKey: optionalField({
+      env: 'AWS_SECRET_ACCESS_KEY',
+      flag: '--s3-secret-access-key',
+      description: 'S3 secret access key (provider s3).',
+      parser: text({ expected: 'a secret access key of 1-256 characters without spaces', pattern: /^\S{1,256}$/, valueName: 'key' }),
+      secret: true,
+    }),
+    s3PresignExpiryMs: field({
+      env: 'VANA_S3_PRESIGN_EXPIRY',
+      flag: '--s3-presign-expiry',
+      description: 'Lifetime of presigned GET URLs; they must outlive the flow that hands them to the personal server.',
+      parser: duration(1_000, 7 * 86_400_000),
+      default: 3_600_000,
+    }),
+  },
+  wallets: {
+    mnemonic: optionalField({
+      env: 'VANA_MNEMONIC',
+      flag: '--mnemonic',
+      description: "HD mnemonic the virtual users are derived from (m/44'/60'/0'/0/i). Unset = the wallet file's.",
+      parser: mnemonic(),
+      secret: true,
+    }),
+    funderPrivateKey: optionalField({
+      env: 'VANA_FUNDER_PRIVATE_KEY',
+      flag: '--funder-private-key',
+      description: 'Key that funds user wallets and receives the sweep. The local stack uses a dev account.',
+      parser: privateKey(),
+      secret: true,
+    }),
+    relayerPrivateKeys: field({
+      env: 'VANA_RELAYER_PRIVATE_KEYS',
+      flag: '--relayer-private-keys',
+      description: 'Relayer keys, comma separated, for an API server we run against a remote chain. The local stack uses dev accounts.',
+      parser: privateKeyList(),
+      default: [],
+      secret: true,
+    }),
+    appPrivateKey: optionalField({
+      env: 'VANA_APP_PRIVATE_KEY',
+      flag: '--app-private-key',
+      description: "Grantee (app) key that signs trusted-server requests; its address must be the grantee's registered address.",
+      parser: privateKey(),
+      secret: true,
+    }),
+    walletFile: field({
+      env: 'VANA_WALLET_FILE',
+      flag: '--wallet-file',
+      description: 'Wallet file written by the wallet manager (mode 0600, git-ignored).',
+      parser: text({ expected: 'a file path', valueName: 'path' }),
+      default: 'wallets/wallets.json',
+    }),
+    fundingAmountWei: field({
+      env: 'VANA_FUNDING_AMOUNT',
+      flag: '--funding-amount',
+      description: 'Native tokens sent to each user wallet when funding (direct mode pays gas from it), in ether units.',
+      parser: etherAmount('0', '1000'),
+      default: 10_000_000_000_000_000n,
+    }),
+    maxSpendWei: field({
+      env: 'VANA_MAX_SPEND',
+      flag: '--max-spend',
+      description: 'Funding refuses to send more than this in total, in ether units.',
+      parser: etherAmount('0', '1000000'),
+      default: 1_000_000_000_000_000_000n,
+    }),
+    allowMainnet: field({
+      env: 'VANA_ALLOW_MAINNET',
+      flag: '--allow-mainnet',
+      description: 'Allow a known mainnet chain id (1480, 1). Off by default: a load test on mainnet spends real money.',
+      parser: boolean(),
+      default: false,
+    }),
+  },
+  load: {
+    model: field({
+      env: 'VANA_LOAD_MODEL',
+      flag: '--load-model',
+      description: '`closed`: N users run flows back to back. `phased`: ramp-up, sustain, ramp-down of the arrival rate. `poisson`: open model at --rate.',
+      parser: oneOf(['closed', 'phased', 'poisson']),
+      default: 'closed',
+    }),
+    users: field({
+      env: 'VANA_USERS',
+      flag: '--users',
+      description: 'Virtual users, i.e. HD wallet indices 0..users-1 that flows are assigned to.',
+      parser: integer(1, 1_000_000),
+      default: 10,
+    }),
+    concurrency: field({
+      env: 'VANA_CONCURRENCY',
+      flag: '--concurrency',
+      description: 'Closed model: users running flows at the same time.',
+      parser: integer(1, 100_000),
+      default: 10,
+    }),
+    iterations: field({
+      env: 'VANA_ITERATIONS',
+      flag: '--iterations',
+      description: 'Closed model: flows per user; 0 = repeat until --duration ends.',
+      parser: integer(0, 1_000_000),
+      default: 1,
+    }),
+    rate: field({
+      env: 'VANA_RATE',
+      flag: '--rate',
+      description: 'Open models: arrivals per second (poisson mean, phased sustain level).',
+      parser: decimal(0.001, 10_000, 'per-second'),
+      default: 1,
+    }),
+    durationMs: field({
+      env: 'VANA_DURATION',
+      flag: '--duration',
+      description: 'Poisson: how long arrivals are generated. Closed: upper bound on the run.',
+      parser: duration(1_000, 7 * 86_400_000),
+      default: 300_000,
+    }),
+    rampUpMs: field({
+      env: 'VANA_RAMP_UP',
+      flag: '--ramp-up',
+      description: 'Phased: time to ramp from 0 to --rate.',
+      parser: duration(0, 86_400_000),
+      default: 60_000,
+    }),
+    sustainMs: field({
+      env: 'VANA_SUSTAIN',
+      flag: '--sustain',
+      description: 'Phased: time held at --rate.',
+      parser: duration(0, 7 * 86_400_000),
+      default: 300_000,
+    }),
+    rampDownMs: field({
+      env: 'VANA_RAMP_DOWN',
+      flag: '--ramp-down',
+      description: 'Phased: time to ramp from --rate back to 0.',
+      parser: duration(0, 86_400_000),
+      default: 60_000,
+    }),
+    maxInFlight: field({
+      env: 'VANA_MAX_IN_FLIGHT',
+      flag: '--max-in-flight',
+      description: 'Open models: cap on flows in flight; arrivals beyond it are counted as dropped, never queued.',
+      parser: integer(1, 100_000),
+      default: 100,
+    }),
+    staggerStartMs: field({
+      env: 'VANA_STAGGER_START',
+      flag: '--stagger-start',
+      description: "Closed model: spread the users' first flows evenly over this window; 0 = all at once.",
+      parser: duration(0, 3_600_000),
+      default: 0,
+    }),
+    seed: optionalField({
+      env: 'VANA_SEED',
+      flag: '--seed',
+      description: 'Seed of the random choices (arrivals, data, jitter); unset = random, recorded in summary.json.',
+      parser: integer(0, 4_294_967_295),
+    }),
+  },
+  timeouts: {
+    httpMs: field({
+      env: 'VANA_HTTP_TIMEOUT',
+      flag: '--http-timeout',
+      description: 'Deadline of one HTTP request (storage, API, personal server).',
+      parser: duration(100, 600_000),
+      default: 30_000,
+    }),
+    confirmMs: field({
+      env: 'VANA_CONFIRM_TIMEOUT',
+      flag: '--confirm-timeout',
+      description: 'Deadline for a transaction receipt after relay.',
+      parser: duration(1_000, 3_600_000),
+      default: 120_000,
+    }),
+    inferenceMs: field({
+      env: 'VANA_INFERENCE_TIMEOUT',
+      flag: '--inference-timeout',
+      description: 'Deadline for polling an inference operation to completion.',
+      parser: duration(1_000, 3_600_000),
+      default: 180_000,
+    }),
+    pollIntervalMs: field({
+      env: 'VANA_POLL_INTERVAL',
+      flag: '--poll-interval',
+      description: 'Interval between inference polls.',
+      parser: duration(10, 60_000),
+      default: 1_000,
+    }),
+    flowMs: field({
+      env: 'VANA_FLOW_TIMEOUT',
+      flag: '--flow-timeout',
+      description: 'Deadline of one whole flow, all steps and retries included.',
+      parser: duration(1_000, 7_200_000),
+      default: 600_000,
+    }),
+    shutdownGraceMs: field({
+      env: 'VANA_SHUTDOWN_GRACE',
+      flag: '--shutdown-grace',
+      description: 'On Ctrl-C, how long flows in flight may finish before they are aborted.',
+      parser: duration(0, 600_000),
+      default: 30_000,
+    }),
+  },
+  retry: {
+    maxAttempts: field({
+      env: 'VANA_RETRY_MAX_ATTEMPTS',
+      flag: '--retry-max-attempts',
+      description: 'Attempts per retryable step, the first included; 1 = no retry.',
+      parser: integer(1, 20),
+      default: 3,
+    }),
+    baseDelayMs: field({
+      env: 'VANA_RETRY_BASE_DELAY',
+      flag: '--retry-base-delay',
+      description: 'First backoff delay; doubles per attempt, with full jitter.',
+      parser: duration(0, 60_000),
+      default: 500,
+    }),
+    maxDelayMs: field({
+      env: 'VANA_RETRY_MAX_DELAY',
+      flag: '--retry-max-delay',
+      description: 'Cap on one backoff delay (a Retry-After header may ask for more, up to this).',
+      parser: duration(0, 600_000),
+      default: 10_000,
+    }),
+  },
+  breaker: {
+    windowMs: field({
+      env: 'VANA_BREAKER_WINDOW',
+      flag: '--breaker-window',
+      description: 'Rolling window the circuit breaker computes the failure rate over.',
+      parser: duration(1_000, 3_600_000),
+      default: 30_000,
+    }),
+    failureRateThreshold: field({
+      env: 'VANA_BREAKER_FAILURE_RATE',
+      flag: '--breaker-failure-rate',
+      description: 'Failure rate in the window at which the breaker opens (stops new flows).',
+      parser: decimal(0.01, 1, 'rate'),
+      default: 0.5,
+    }),
+    minRequests: field({
+      env: 'VANA_BREAKER_MIN_REQUESTS',
+      flag: '--breaker-min-requests',
+      description: 'Flows the window needs before the breaker may open, so one early failure does not.',
+      parser: integer(1, 100_000),
+      default: 20,
+    }),
+    halfOpenAfterMs: field({
+      env: 'VANA_BREAKER_HALF_OPEN_AFTER',
+      flag: '--breaker-half-open-after',
+      description: 'Time an open breaker waits before letting one probe flow through.',
+      parser: duration(100, 600_000),
+      default: 10_000,
+    }),
+  },
+  data: {
+    size: field({
+      env: 'VANA_DATA_SIZE',
+      flag: '--data-size',
+      description: 'Size class of the generated user data; `mixed` draws one per flow.',
+      parser: oneOf(['small', 'medium', 'large', 'mixed']),
+      default: 'small',
+    }),
+    prompt: field({
+      env: 'VANA_PROMPT',
+      flag: '--prompt',
+      description: 'Inference prompt written into the grant; {{data}} marks where the decrypted data goes.',
+      parser: text(),
+      default: 'Summarize this data as JSON: {{data}}',
+    }),
+  },
+  stack: {
+    anvilPort: field({
+      env: 'VANA_STACK_ANVIL_PORT',
+      flag: '--anvil-port',
+      description: 'Local stack: anvil JSON-RPC port; 0 = any free port.',
+      parser: PORT,
+      default: 8_545,
+    }),
+    apiPort: field({
+      env: 'VANA_STACK_API_PORT',
+      flag: '--api-port',
+      description: 'Local stack: API server port; 0 = any free port.',
+      parser: PORT,
+      default: 3_001,
+    }),
+    storagePort: field({
+      env: 'VANA_STACK_STORAGE_PORT',
+      flag: '--storage-port',
+      description: 'Local stack: storage service port; 0 = any free port.',
+      parser: PORT,
+      default: 3_002,
+    }),
+    personalServerPort: field({
+      env: 'VANA_STACK_PERSONAL_SERVER_PORT',
+      flag: '--personal-server-port',
+      description: 'Local stack: personal server port; 0 = any free port.',
+      parser: PORT,
+      default: 3_003,
+    }),
+    relayerCount: field({
+      env: 'VANA_STACK_RELAYERS',
+      flag: '--relayers',
+      description: 'Local stack: relayer accounts in the API server pool.',
+      parser: integer(1, 64),
+      default: 4,
+    }),
+    maxUploadBytes: field({
+      env: 'VANA_STACK_MAX_UPLOAD',
+      flag: '--max-upload',
+      description: 'Local stack: largest body the storage service accepts (larger ones get 413).',
+      parser: size(1_024, 1_024 ** 3),
+      default: 10 * 1_024 ** 2,
+    }),
+    rateLimit: field({
+      env: 'VANA_STACK_RATE_LIMIT',
+      flag: '--rate-limit',
+      description: "Local stack: turn on the personal server's rate limits (429 + Retry-After), as the hosted one has.",
+      parser: boolean(),
+      default: false,
+    }),
+    inferenceBackend: field({
+      env: 'VANA_INFERENCE_BACKEND',
+      flag: '--inference-backend',
+      description: 'Local stack: `sim` (deterministic, simulated latency and errors) or `openai` (any OpenAI-compatible endpoint).',
+      parser: oneOf(['sim', 'openai']),
+      default: 'sim',
+    }),
+    simLatencyP50Ms: field({
+      env: 'VANA_SIM_LATENCY_P50',
+      flag: '--sim-latency-p50',
+      description: 'Sim backend: median inference latency (lognormal); 0 with p95 0 = none.',
+      parser: duration(0, 600_000),
+      default: 0,
+    }),
+    simLatencyP95Ms: field({
+      env: 'VANA_SIM_LATENCY_P95',
+      flag: '--sim-latency-p95',
+      description: 'Sim backend: 95th-percentile inference latency; at least the median.',
+      parser: duration(0, 600_000),
+      default: 0,
+    }),
+    simFailureRate: field({
+      env: 'VANA_SIM_FAILURE_RATE',
+      flag: '--sim-failure-rate',
+      description: 'Sim backend: share of operations that end `failed`.',
+      parser: RATE_0_1,
+      default: 0,
+    }),
+    sim429Rate: field({
+      env: 'VANA_SIM_429_RATE',
+      flag: '--sim-429-rate',
+      description: 'Sim backend: share of operation requests answered 429 + Retry-After.',
+      parser: RATE_0_1,
+      default: 0,
+    }),
+    openaiBaseUrl: field({
+      env: 'VANA_OPENAI_BASE_URL',
+      flag: '--openai-base-url',
+      description: 'OpenAI backend: endpoint base URL without /v1 (/v1/chat/completions is appended).',
+      parser: url(),
+      default: 'https://api.openai.com',
+    }),
+    openaiApiKey: optionalField({
+      env: 'OPENAI_API_KEY',
+      flag: '--openai-api-key',
+      description: 'OpenAI backend: API key (unset for endpoints that need none).',
+      parser: text({ expected: 'an API key of 1-512 characters without spaces', pattern: /^\S{1,512}$/, valueName: 'key' }),
+      secret: true,
+    }),
+    openaiModel: field({
+      env: 'VANA_OPENAI_MODEL',
+      flag: '--openai-model',
+      description: 'OpenAI backend: model name.',
+      parser: text({ expected: 'a model name of 1-200 characters without spaces', pattern: /^\S{1,200}$/, valueName: 'model' }),
+      default: 'gpt-4o-mini',
+    }),
+  },
+  output: {
+    resultsDir: field({
+      env: 'VANA_RESULTS_DIR',
+      flag: '--results-dir',
+      description: 'Directory that receives results/<run-id>/.',
+      parser: text({ expected: 'a directory path', valueName: 'dir' }),
+      default: 'results',
+    }),
+    runId: optionalField({
+      env: 'VANA_RUN_ID',
+      flag: '--run-id',
+      description: 'Name of the run directory; unset = derived from the start time.',
+      parser: text({
+        expected: 'a name of 1-100 characters: letters, digits, dots, underscores, hyphens (not starting with a dot)',
+        pattern: /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/,
+        valueName: 'id',
+      }),
+    }),
+    prometheusPort: optionalField({
+      env: 'VANA_PROMETHEUS_PORT',
+      flag: '--prometheus-port',
+      description: 'Serve live metrics for Prometheus on this port; unset = off.',
+      parser: integer(1, 65_535, 'port'),
+    }),
+  },
+  log: {
+    level: field({
+      env: 'VANA_LOG_LEVEL',
+      flag: '--log-level',
+      description: 'Log level of run.log and stderr.',
+      parser: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+      default: 'info',
+    }),
+  },
+} satisfies Record<string, Record<string, FieldSpec<unknown>>>;
+
+type ConfigSchema = typeof CONFIG_SCHEMA;
+
+type FieldValue<F> = F extends FieldSpec<infer T, infer Optional> ? (Optional extends true ? T | undefined : T) : never;
+
+/** The validated, typed configuration: one group per part of the harness. */
+export type VanaLoadConfig = {
+  readonly [G in keyof ConfigSchema]: { readonly [K in keyof ConfigSchema[G]]: FieldValue<ConfigSchema[G][K]> };
+};
+
+/** A config group name, e.g. `load`. */
+export type ConfigGroup = keyof VanaLoadConfig;
+
+/** A field's key path, e.g. `load.concurrency`. */
+export type ConfigKey = { [G in ConfigGroup]: `${G}.${keyof VanaLoadConfig[G] & string}` }[ConfigGroup];
+
+/** One row of the table, flattened. */
+export interface ConfigField {
+  readonly group: ConfigGroup;
+  readonly name: string;
+  readonly key: ConfigKey;
+  readonly spec: FieldSpec<unknown>;
+}
+
+/** Every field, in table order. */
+export const CONFIG_FIELDS: readonly ConfigField[] = Object.freeze(
+  Object.entries(CONFIG_SCHEMA).flatMap(([group, fields]) =>
+    Object.entries(fields).map(
+      ([name, spec]): ConfigField => Object.freeze({ group: group as ConfigGroup, name, key: `${group}.${name}` as ConfigKey, spec }),
+    ),
+  ),
+);
+
+/** Looks a field up by key path. */
+export function configField(key: ConfigKey): ConfigField {
+  const found = CONFIG_FIELDS.find((f) => f.key === key);
+  if (!found) throw new Error(`No config field ${key}`);
+  return found;
+}
+
+/** How errors and docs name a field: `VANA_CONCURRENCY (--concurrency)`. */
+export function fieldLabel(spec: Pick<FieldSpec<unknown>, 'env' | 'flag'>): string {
+  return `${spec.env} (${spec.flag})`;
+}
