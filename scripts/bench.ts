@@ -1,0 +1,24 @@
+/**
+ * `npm run bench -- <name> [args]`: runs one benchmark and prints its figures.
+ * Benchmarks are where timing goals live (never in unit tests): the machine is shared and noisy.
+ */
+const benches: Record<string, { script: string; about: string }> = {
+  crypto: { script: './bench-crypto.ts', about: 'per-operation cost of key derivation, OpenPGP, ECIES, EIP-712 signing' },
+  storage: { script: './bench-storage.ts', about: 'uploads/s against the local storage service' },
+  relayer: { script: './bench-relayer.ts', about: 'relayed submissions/s through the API server relayer pool, and gap repair' },
+};
+
+const [name, ...rest] = process.argv.slice(2);
+if (!name || !(name in benches) || name === '--help') {
+  process.stdout.write('Usage: npm run bench -- <name> [options]\n\nBenchmarks:\n');
+  for (const [key, { about }] of Object.entries(benches)) process.stdout.write(`  ${key.padEnd(10)} ${about}\n`);
+  process.stdout.write('  capacity   (not yet: arrives with the load models)\n');
+  process.exit(name && name !== '--help' ? 2 : 0);
+}
+// Each benchmark is a standalone script; run it in its own process so its figures are not
+// distorted by this one and its exit code is ours.
+const { spawnSync } = await import('node:child_process');
+const { fileURLToPath } = await import('node:url');
+const script = fileURLToPath(new URL(benches[name]!.script, import.meta.url));
+const result = spawnSync(process.execPath, ['--import', 'tsx', script, ...rest], { stdio: 'inherit' });
+process.exit(result.status ?? 1);

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * The `vana-load` command: `stack` (the local stack in the foreground, = `npm run dev`).
+ * Other subcommands (run, wallets, report) are added by their issues.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { createLogger } from '../logger.ts';
+import { DEFAULT_STACK_PORTS, runStackCommand } from './stackCommand.ts';
+import { DEFAULT_MANIFEST_PATH } from '../stack/manifest.ts';
+
+interface StackOptions {
+  blockTime: number;
+  relayers: number;
+  apiPort: number;
+  storagePort: number;
+  personalServerPort: number;
+  anvilPort: number;
+  manifest: string;
+  logLevel: string;
+}
+import { exitCodeFor, formatError } from './exitWithError.ts';
+
+function intInRange(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got "${value}"`);
+    }
+    return n;
+  };
+}
+
+const program = new Command('vana-load')
+  .description('Load-test harness for the Vana data-portability flow')
+  .showHelpAfterError();
+
+program
+  .command('stack')
+  .description('start the local stack (anvil + contracts, storage, personal server, API server) in the foreground')
+  .option('--block-time <seconds>', 'seconds between blocks once deployed; 0 = automine (one block per tx)', intInRange('--block-time', 0, 3600), 1)
+  .option('--relayers <n>', 'relayer accounts in the API server pool', intInRange('--relayers', 1, 64), 4)
+  .option('--api-port <port>', 'API server port', intInRange('--api-port', 0, 65535), DEFAULT_STACK_PORTS.api)
+  .option('--storage-port <port>', 'storage service port', intInRange('--storage-port', 0, 65535), DEFAULT_STACK_PORTS.storage)
+  .option('--personal-server-port <port>', 'personal server port', intInRange('--personal-server-port', 0, 65535), DEFAULT_STACK_PORTS.personalServer)
+  .option('--anvil-port <port>', 'anvil JSON-RPC port', intInRange('--anvil-port', 0, 65535), DEFAULT_STACK_PORTS.anvil)
+  .option('--manifest <path>', 'where to write the stack manifest', DEFAULT_MANIFEST_PATH)
+  .option('--log-level <level>', 'stack log level (logs go to stderr as JSON lines)', 'warn')
+  .action(async (opts: StackOptions) => {
+    const logger = createLogger({ level: opts.logLevel as 'warn' });
+    await runStackCommand({
+      blockTime: opts.blockTime,
+      relayerCount: opts.relayers,
+      apiPort: opts.apiPort,
+      storagePort: opts.storagePort,
+      personalServerPort: opts.personalServerPort,
+      anvilPort: opts.anvilPort,
+      manifestPath: opts.manifest,
+      logger,
+      print: (line) => process.stdout.write(`${line}\n`),
+    });
+  });
+
+program.exitOverride((err) => {
+  process.exit(err.exitCode === 0 ? 0 : 2);
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(`${formatError(err)}\n`);
+  process.exit(exitCodeFor(err));
+}

@@ -1,0 +1,405 @@
+/**
+ * The app's API server of the local stack (ARCHITECTURE.md 3): `/api/relay` checks a user's
+ * signed `ServerFilesAndPermission` and submits it through the relayer pool; `/api/trusted-server`
+ * and `/api/trusted-server/poll` sign operation requests with the app (grantee) key and forward
+ * them to the personal server. Every body is validated at the door: 400 naming the field, 401 for
+ * a signature that does not recover to the claimed user, 413 over the body limit, always JSON.
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
+import {
+  createPublicClient,
+  encodeFunctionData,
+  http,
+  isAddressEqual,
+  recoverTypedDataAddress,
+  type Address,
+  type Hex,
+  type LocalAccount,
+} from 'viem';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { ConfigError, InfrastructureError, VanaLoadError } from '../errors.ts';
+import { silentLogger } from '../logger.ts';
+import { dataPortabilityPermissionsAbi } from '../protocol/abis.ts';
+import { PERMISSIONS_DOMAIN_NAME, PERMISSIONS_DOMAIN_VERSION } from '../protocol/eip712.ts';
+import {
+  createOperationResponseSchema,
+  operationRequestJson,
+  operationStatusSchema,
+  personalServerErrorBodySchema,
+  type CreateOperationRequest,
+  type OperationStatusValue,
+} from '../protocol/personalServerApi.ts';
+import { parseSignedRelayRequest, type RelayResponse, type SignedServerFilesAndPermissionRequest } from '../protocol/relayerRequest.ts';
+import { RelayerRevertError, type RelayerPool } from './relayerPool.ts';
+
+export interface StartApiServerParameters {
+  /** Default `127.0.0.1`. */
+  host?: string;
+  /** Default 3001; 0 picks a free port. */
+  port?: number;
+  chainId: number;
+  /** Checked once at start: the chain behind it must have `chainId`. */
+  rpcUrl: string;
+  /** The Permissions contract: the only EIP-712 verifyingContract accepted, and the relay target. */
+  permissionsAddress: Address;
+  relayerPool: RelayerPool;
+  /** Personal-server base URL; `/operations` is appended. */
+  personalServerUrl: string;
+  /** The app (grantee) key: signs operation requests for the personal server. */
+  appAccount: LocalAccount;
+  /** Default 1 MiB. */
+  bodyLimitBytes?: number;
+  /** Timeout of one personal-server call, ms. Default 30_000 (it decrypts before answering). */
+  personalServerTimeoutMs?: number;
+  /**
+   * Worker threads that recover relay signatures; 0 recovers on the main thread. Default: cores - 1
+   * (at least 1). Recovery is the costliest step of `/api/relay` (~3 ms of JS elliptic-curve math).
+   */
+  signatureWorkers?: number;
+  logger?: Logger;
+}
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  /** Closes the listener and its idle keep-alive connections. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** `/api/trusted-server` and `/poll` responses. */
+export type TrustedServerResponse<T> = { success: true; data: T } | { success: false; error: string };
+
+
+function describe(value: unknown): string {
+  return value === undefined ? 'nothing' : JSON.stringify(value);
+}
+
+const trustedServerBody = z.object(
+  {
+    permissionId: z.unknown().transform((value, ctx): number => {
+      const n = typeof value === 'string' && /^(0|[1-9][0-9]*)$/.test(value) ? Number(value) : value;
+      if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) return n;
+      ctx.addIssue({ code: 'custom', message: `Expected a permission id as a positive integer or decimal string, got ${describe(value)}` });
+      return z.NEVER;
+    }),
+  },
+  { error: (iss) => `Expected a JSON object, got ${describe(iss.input)}` },
+);
+
+const pollBody = z.object(
+  {
+    operationId: z.unknown().transform((value, ctx): string => {
+      if (typeof value === 'string' && /^[A-Za-z0-9_.:-]{1,200}$/.test(value)) return value;
+      ctx.addIssue({ code: 'custom', message: `Expected an operation id (1-200 of [A-Za-z0-9_.:-]), got ${describe(value)}` });
+      return z.NEVER;
+    }),
+    chainId: z
+      .unknown()
+      .transform((value, ctx): number => {
+        if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+        ctx.addIssue({ code: 'custom', message: `Expected a positive integer chain id, got ${describe(value)}` });
+        return z.NEVER;
+      })
+      .optional(),
+  },
+  { error: (iss) => `Expected a JSON object, got ${describe(iss.input)}` },
+);
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return `${issue?.path.map(String).join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`;
+}
+
+/** The error text a personal server put in its body (FastAPI nests it under `detail`). */
+function personalServerError(body: unknown, status: number): string {
+  const fallback = `personal server answered ${status}`;
+  const parsed = personalServerErrorBodySchema.safeParse(body);
+  if (parsed.success) return `${fallback}: ${parsed.data.detail.error_code}: ${parsed.data.detail.detail}`;
+  return typeof body === 'string' && body ? `${fallback}: ${body.slice(0, 200)}` : fallback;
+}
+
+/** Who answers the client for a failed request, by route. */
+function errorBody(url: string, error: string): RelayResponse | TrustedServerResponse<never> | { error: string } {
+  if (url.startsWith('/api/relay')) return { type: 'error', error };
+  if (url.startsWith('/api/trusted-server')) return { success: false, error };
+  return { error };
+}
+
+// Plain JS (no loader needed in the worker), requiring viem by the path this module resolves.
+const RECOVER_WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { recoverTypedDataAddress } = require(workerData.viem);
+parentPort.on('message', ({ id, typedData, signature }) => {
+  recoverTypedDataAddress({ ...typedData, signature }).then(
+    (address) => parentPort.postMessage({ id, address }),
+    (error) => parentPort.postMessage({ id, error: String((error && error.message) || error).split('\\n')[0] }),
+  );
+});
+`;
+
+interface SignerRecovery {
+  recover(typedData: SignedServerFilesAndPermissionRequest['typedData'], signature: Hex): Promise<Address>;
+  close(): Promise<void>;
+}
+
+/** Recovers EIP-712 signers on worker threads, so the event loop keeps serving while they compute. */
+function createSignerRecovery(workerCount: number): SignerRecovery {
+  const inThread: SignerRecovery['recover'] = (typedData, signature) => recoverTypedDataAddress({ ...typedData, signature });
+  if (workerCount === 0) return { recover: inThread, close: async () => {} };
+  const viem = createRequire(import.meta.url).resolve('viem');
+  type Waiter = { resolve: (a: Address) => void; reject: (e: Error) => void };
+  const workers = Array.from({ length: workerCount }, () => {
+    const waiting = new Map<number, Waiter>();
+    const worker = new Worker(RECOVER_WORKER_SOURCE, { eval: true, workerData: { viem } });
+    const entry = { worker, waiting, alive: true };
+    worker.on('message', ({ id, address, error }: { id: number; address?: Address; error?: string }) => {
+      const waiter = waiting.get(id);
+      waiting.delete(id);
+      if (address !== undefined) waiter?.resolve(address);
+      else waiter?.reject(new Error(error ?? 'signature recovery failed'));
+    });
+    // A worker that dies fails only its own requests; later ones go to the others, or in-thread.
+    worker.on('exit', (code) => {
+      entry.alive = false;
+      for (const waiter of waiting.values()) waiter.reject(new Error(`signature worker exited with code ${code}`));
+      waiting.clear();
+    });
+    worker.on('error', () => undefined); // followed by 'exit'
+    worker.unref();
+    return entry;
+  });
+  let nextId = 0;
+  return {
+    recover(typedData, signature) {
+      const id = nextId++;
+      const alive = workers.filter((w) => w.alive);
+      const target = alive[id % Math.max(1, alive.length)];
+      if (target === undefined) return inThread(typedData, signature);
+      return new Promise<Address>((resolve, reject) => {
+        target.waiting.set(id, { resolve, reject });
+        target.worker.postMessage({ id, typedData, signature });
+      });
+    },
+    close: async () => {
+      await Promise.all(workers.map((w) => w.worker.terminate()));
+    },
+  };
+}
+
+/**
+ * Starts the API server. Fails with a `ConfigError` when the chain at `rpcUrl` has another chain id.
+ *
+ * @example
+ * const api = await startApiServer({ port: 0, chainId, rpcUrl, permissionsAddress, relayerPool,
+ *   personalServerUrl, appAccount: appAccount() });
+ * await fetch(`${api.url}/health`);
+ * await api.stop();
+ */
+export async function startApiServer({
+  host = '127.0.0.1',
+  port = 3001,
+  chainId,
+  rpcUrl,
+  permissionsAddress,
+  relayerPool,
+  personalServerUrl,
+  appAccount,
+  bodyLimitBytes = 1_048_576,
+  personalServerTimeoutMs = 30_000,
+  signatureWorkers = Math.max(1, availableParallelism() - 1),
+  logger = silentLogger(),
+}: StartApiServerParameters): Promise<ApiServer> {
+  const log = logger.child({ module: 'apiServer' });
+  const rpcChainId = await createPublicClient({ transport: http(rpcUrl, { retryCount: 0 }) })
+    .getChainId()
+    .catch((cause: unknown) => {
+      throw new InfrastructureError(`API server cannot reach the chain at ${rpcUrl}`, { code: 'API_RPC_UNREACHABLE', cause });
+    });
+  if (rpcChainId !== chainId) {
+    throw new ConfigError(`Expected chain id ${chainId} at ${rpcUrl}, got ${rpcChainId}`, { code: 'API_CHAIN_MISMATCH' });
+  }
+  const psBase = personalServerUrl.replace(/\/+$/, '');
+  if (!Number.isSafeInteger(signatureWorkers) || signatureWorkers < 0) {
+    throw new ConfigError(`Expected signatureWorkers to be an integer >= 0, got ${signatureWorkers}`, { code: 'API_CONFIG_INVALID' });
+  }
+  const signerRecovery = createSignerRecovery(signatureWorkers);
+
+  // fastify's own logger (and so its per-request logging) is off: at hundreds of requests per
+  // second it costs more than the routes. Failures go to our logger.
+  const app = Fastify({ logger: false, bodyLimit: bodyLimitBytes, return503OnClosing: true });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500;
+    let message = err.message;
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `Body exceeds the ${bodyLimitBytes}-byte limit`;
+    else if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) message = 'Body is not valid JSON';
+    if (status >= 500) log.error({ err, url: request.url }, 'request failed');
+    void reply.status(status).send(errorBody(request.url, message));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(errorBody(request.url, `No route ${request.method} ${request.url}`));
+  });
+
+  app.get('/health', async () => ({ status: 'ok', chainId, relayers: relayerPool.size, pending: relayerPool.pending() }));
+
+  const relayError = (reply: FastifyReply, status: number, error: string): RelayResponse => {
+    void reply.status(status);
+    return { type: 'error', error };
+  };
+
+  app.post('/api/relay', async (request, reply): Promise<RelayResponse> => {
+    let relay: SignedServerFilesAndPermissionRequest;
+    try {
+      relay = parseSignedRelayRequest(request.body);
+    } catch (err) {
+      return relayError(reply, 400, err instanceof VanaLoadError ? err.shortMessage : String(err));
+    }
+    const { domain, message } = relay.typedData;
+    const domainProblem =
+      domain.name !== PERMISSIONS_DOMAIN_NAME
+        ? `typedData.domain.name: Expected "${PERMISSIONS_DOMAIN_NAME}", got ${describe(domain.name)}`
+        : domain.version !== PERMISSIONS_DOMAIN_VERSION
+          ? `typedData.domain.version: Expected "${PERMISSIONS_DOMAIN_VERSION}", got ${describe(domain.version)}`
+          : domain.chainId !== chainId
+            ? `typedData.domain.chainId: Expected ${chainId}, got ${domain.chainId}`
+            : !isAddressEqual(domain.verifyingContract, permissionsAddress)
+              ? `typedData.domain.verifyingContract: Expected ${permissionsAddress}, got ${domain.verifyingContract}`
+              : undefined;
+    if (domainProblem) return relayError(reply, 400, `Invalid relay request: ${domainProblem}`);
+    // Required although PROTOCOL.md 8 makes it optional: without it a client that signed with
+    // the wrong key would only learn so from a revert, after the relayer paid for it.
+    if (relay.expectedUserAddress === undefined) {
+      return relayError(reply, 401, 'expectedUserAddress: required, so that the relayer can check who signed');
+    }
+    let signer: Address;
+    try {
+      signer = await signerRecovery.recover(relay.typedData, relay.signature);
+    } catch (err) {
+      return relayError(reply, 401, `signature: does not recover to an address (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+    }
+    if (!isAddressEqual(signer, relay.expectedUserAddress)) {
+      return relayError(reply, 401, `signature: recovers to ${signer}, expected ${relay.expectedUserAddress}`);
+    }
+    const data = encodeFunctionData({
+      abi: dataPortabilityPermissionsAbi,
+      functionName: 'addServerFilesAndPermissions',
+      args: [message, normalizeV(relay.signature)],
+    });
+    try {
+      const { hash } = await relayerPool.submit({ to: permissionsAddress, data, abi: dataPortabilityPermissionsAbi });
+      return { type: 'submitted', hash };
+    } catch (err) {
+      if (err instanceof RelayerRevertError) return relayError(reply, 422, err.shortMessage);
+      const text = err instanceof VanaLoadError ? err.shortMessage : String(err);
+      log.warn({ err: text }, 'relay failed');
+      return relayError(reply, 503, text);
+    }
+  });
+
+  async function callPersonalServer(path: string, init: RequestInit): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
+    const response = await fetch(`${psBase}${path}`, { ...init, signal: AbortSignal.timeout(personalServerTimeoutMs) });
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = text;
+    }
+    return { status: response.status, body, retryAfter: response.headers.get('retry-after') };
+  }
+
+  function forwardFailure(reply: FastifyReply, status: number, body: unknown, retryAfter: string | null): TrustedServerResponse<never> {
+    // Same status, so the client's classes (rate_limited, http_4xx, http_5xx) match the server's.
+    void reply.status(status >= 400 && status <= 599 ? status : 502);
+    if (retryAfter !== null) void reply.header('retry-after', retryAfter);
+    return { success: false, error: personalServerError(body, status) };
+  }
+
+  function unreachable(reply: FastifyReply, err: unknown): TrustedServerResponse<never> {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    void reply.status(timedOut ? 504 : 502);
+    const reason = timedOut ? `no answer within ${personalServerTimeoutMs} ms` : err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    return { success: false, error: `personal server ${psBase} unreachable: ${reason}` };
+  }
+
+  app.post('/api/trusted-server', async (request, reply): Promise<TrustedServerResponse<{ id: string }>> => {
+    const parsed = trustedServerBody.safeParse(request.body);
+    if (!parsed.success) {
+      void reply.status(400);
+      return { success: false, error: firstIssue(parsed.error) };
+    }
+    // The personal server checks the app signature over these exact bytes (PROTOCOL.md 9).
+    const json = operationRequestJson(parsed.data.permissionId);
+    const body: CreateOperationRequest = { app_signature: await appAccount.signMessage({ message: json }), operation_request_json: json };
+    let result: Awaited<ReturnType<typeof callPersonalServer>>;
+    try {
+      result = await callPersonalServer('/operations', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    } catch (err) {
+      return unreachable(reply, err);
+    }
+    if (result.status >= 300) return forwardFailure(reply, result.status, result.body, result.retryAfter);
+    const created = createOperationResponseSchema.safeParse(result.body);
+    if (!created.success) {
+      void reply.status(502);
+      return { success: false, error: `personal server answered ${result.status} with no OperationCreated body: ${firstIssue(created.error)}` };
+    }
+    return { success: true, data: { id: created.data.id } };
+  });
+
+  app.post('/api/trusted-server/poll', async (request, reply): Promise<TrustedServerResponse<{ status: OperationStatusValue; result: string | null }>> => {
+    const parsed = pollBody.safeParse(request.body);
+    if (!parsed.success) {
+      void reply.status(400);
+      return { success: false, error: firstIssue(parsed.error) };
+    }
+    if (parsed.data.chainId !== undefined && parsed.data.chainId !== chainId) {
+      void reply.status(400);
+      return { success: false, error: `chainId: Expected ${chainId}, got ${parsed.data.chainId}` };
+    }
+    let result: Awaited<ReturnType<typeof callPersonalServer>>;
+    try {
+      result = await callPersonalServer(`/operations/${encodeURIComponent(parsed.data.operationId)}`, { method: 'GET' });
+    } catch (err) {
+      return unreachable(reply, err);
+    }
+    if (result.status >= 300) return forwardFailure(reply, result.status, result.body, result.retryAfter);
+    const operation = operationStatusSchema.safeParse(result.body);
+    if (!operation.success) {
+      void reply.status(502);
+      return { success: false, error: `personal server answered ${result.status} with no OperationStatus body: ${firstIssue(operation.error)}` };
+    }
+    return { success: true, data: { status: operation.data.status, result: operation.data.result ?? null } };
+  });
+
+  app.addHook('onClose', () => signerRecovery.close());
+  let address: string;
+  try {
+    address = await app.listen({ host, port });
+  } catch (err) {
+    await signerRecovery.close();
+    throw err;
+  }
+  const boundPort = app.server.address();
+  const actualPort = typeof boundPort === 'object' && boundPort !== null ? boundPort.port : port;
+  log.info({ url: address, relayers: relayerPool.size }, 'api server listening');
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${actualPort}`,
+    port: actualPort,
+    stop: () => (closing ??= app.close()),
+  };
+}
+
+/** The contract's ECDSA.recover wants v ∈ {27, 28}; some signers emit {0, 1} (the SDK adds 27 too). */
+function normalizeV(signature: Hex): Hex {
+  const v = Number.parseInt(signature.slice(130, 132), 16);
+  return v < 27 ? (`${signature.slice(0, 130)}${(v + 27).toString(16).padStart(2, '0')}` as Hex) : signature;
+}

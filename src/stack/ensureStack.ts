@@ -1,0 +1,152 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Logger } from 'pino';
+import { InfrastructureError } from '../errors.ts';
+import { silentLogger } from '../logger.ts';
+import { DEFAULT_MANIFEST_PATH, readManifest, type StackManifest } from './manifest.ts';
+import type { StackProcessCommand, StackProcessMessage, StackProcessOptions } from './stackProcess.ts';
+
+export interface StackHandle {
+  manifest: StackManifest;
+  /** True when this handle spawned the stack (and so `stop()` stops it). */
+  owned: boolean;
+  /** Stops an owned stack and waits until its processes are gone; a no-op for an attached one. */
+  stop(): Promise<void>;
+}
+
+export interface EnsureStackParameters {
+  /** Manifest of a stack started with `npm run dev`; attached to when healthy. */
+  manifestPath?: string;
+  /** Set false to always spawn a private stack (tests do). */
+  attach?: boolean;
+  stack?: StackProcessOptions;
+  startTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * Returns a running local stack: the healthy `npm run dev` stack if one is up, else a private one
+ * spawned as a separate process on free ports. The spawned stack dies with its parent: it stops
+ * itself when its IPC channel closes, and `stop()` as well as this process's exit, SIGINT and
+ * SIGTERM stop it.
+ *
+ * @example
+ * const stack = await ensureStack();
+ * try { await run(stack.manifest); } finally { await stack.stop(); }
+ */
+export async function ensureStack({
+  manifestPath = DEFAULT_MANIFEST_PATH,
+  attach = true,
+  stack = {},
+  startTimeoutMs = 90_000,
+  logger = silentLogger(),
+}: EnsureStackParameters = {}): Promise<StackHandle> {
+  if (attach) {
+    const manifest = await readManifest(manifestPath).catch(() => undefined);
+    if (manifest && (await isStackHealthy(manifest))) {
+      logger.info({ apiUrl: manifest.apiUrl }, 'attached to running stack');
+      return { manifest, owned: false, stop: async () => {} };
+    }
+  }
+  return await spawnStack(stack, startTimeoutMs, logger);
+}
+
+/** True when the manifest's API server and RPC both answer within a second. */
+export async function isStackHealthy(manifest: StackManifest, timeoutMs = 1_000): Promise<boolean> {
+  try {
+    const [health, rpc] = await Promise.all([
+      fetch(`${manifest.apiUrl}/health`, { signal: AbortSignal.timeout(timeoutMs) }),
+      fetch(manifest.rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+        signal: AbortSignal.timeout(timeoutMs),
+      }),
+    ]);
+    if (!health.ok || !rpc.ok) return false;
+    const body = (await rpc.json()) as { result?: string };
+    return body.result !== undefined && Number(body.result) === manifest.chainId;
+  } catch {
+    return false;
+  }
+}
+
+const stackProcessPath = fileURLToPath(new URL('./stackProcess.ts', import.meta.url));
+const tsxLoaderUrl = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+async function spawnStack(options: StackProcessOptions, startTimeoutMs: number, logger: Logger): Promise<StackHandle> {
+  const child = spawn(process.execPath, ['--import', tsxLoaderUrl, stackProcessPath], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    env: { ...process.env, VANA_LOAD_STACK_OPTIONS: JSON.stringify(options) },
+  });
+  let stderrTail = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-4_000);
+  });
+
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const killOnExit = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', killOnExit);
+
+  let manifest: StackManifest;
+  try {
+    manifest = await waitForReady(child, startTimeoutMs, () => stderrTail);
+  } catch (err) {
+    killOnExit();
+    await exited;
+    process.removeListener('exit', killOnExit);
+    throw err;
+  }
+  logger.info({ apiUrl: manifest.apiUrl, pid: child.pid }, 'spawned local stack');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        if (child.connected) child.send({ type: 'stop' } satisfies StackProcessCommand);
+        else child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      process.removeListener('exit', killOnExit);
+    })();
+    return stopping;
+  };
+  return { manifest, owned: true, stop };
+}
+
+function waitForReady(child: ChildProcess, timeoutMs: number, stderrTail: () => string): Promise<StackManifest> {
+  return new Promise<StackManifest>((resolve, reject) => {
+    const fail = (message: string, code: string): void => {
+      cleanup();
+      const tail = stderrTail().trim();
+      reject(
+        new InfrastructureError(`Local stack failed to start: ${message}`, {
+          code,
+          metaMessages: tail ? [`stack stderr (last lines):`, ...tail.split('\n').slice(-10)] : [],
+        }),
+      );
+    };
+    const onMessage = (msg: StackProcessMessage): void => {
+      if (msg.type === 'ready') {
+        cleanup();
+        resolve(msg.manifest);
+      } else if (msg.type === 'error') fail(msg.message, msg.code);
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void =>
+      fail(`stack process exited (code ${code}, signal ${signal}) before it was ready`, 'STACK_EXITED');
+    const timer = setTimeout(() => fail(`not ready after ${timeoutMs} ms`, 'STACK_START_TIMEOUT'), timeoutMs);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      child.removeListener('message', onMessage);
+      child.removeListener('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}

@@ -1,0 +1,381 @@
+import { createServer, type Server } from 'node:http';
+import { createPublicClient, hexToBytes, http, keccak256, parseEventLogs, toHex, type Address, type PublicClient } from 'viem';
+import { HDKey, hdKeyToAccount, privateKeyToAccount } from 'viem/accounts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataPortabilityPermissionsAbi } from '../src/protocol/abis.ts';
+import type { ServerFilesAndPermissionMessage } from '../src/protocol/eip712.ts';
+import { serializeSignedRelayRequest, signRelayRequest } from '../src/protocol/relayerRequest.ts';
+import { startAnvil } from '../src/stack/anvil.ts';
+import { startApiServer, type ApiServer } from '../src/stack/apiServer.ts';
+import { deployContracts, registerGrantee } from '../src/stack/deployContracts.ts';
+import { appAccount, deployerAccount, relayerAccount } from '../src/stack/devAccounts.ts';
+import { freePort } from '../src/stack/freePort.ts';
+import { createRelayerPool, fundRelayers, type RelayerPool } from '../src/stack/relayerPool.ts';
+
+type Anvil = Awaited<ReturnType<typeof startAnvil>>;
+
+// Users are derived on demand from a fixed test seed: nothing here is a real key.
+const users = HDKey.fromMasterSeed(hexToBytes(keccak256(toHex('vana-load api-server test users'))));
+const user = (i: number) => hdKeyToAccount(users, { addressIndex: i });
+
+let anvil: Anvil;
+let client: PublicClient;
+let pool: RelayerPool;
+let api: ApiServer;
+let permissions: Address;
+let granteeId: bigint;
+
+function messageFor(i: number, overrides: Partial<ServerFilesAndPermissionMessage> = {}): ServerFilesAndPermissionMessage {
+  const server = user(100_000 + i).address;
+  return {
+    nonce: 0n,
+    granteeId,
+    grant: `http://127.0.0.1:1/grants/${i}.json`,
+    fileUrls: [`http://127.0.0.1:1/files/api-test-${i}.bin`],
+    schemaIds: [0n],
+    serverAddress: server,
+    serverUrl: 'http://127.0.0.1:1',
+    serverPublicKey: `0x04${'ab'.repeat(64)}`,
+    filePermissions: [[{ account: server, key: 'cd'.repeat(257) }]],
+    ...overrides,
+  };
+}
+
+async function relayBody(i: number, overrides: Partial<ServerFilesAndPermissionMessage> = {}): Promise<string> {
+  const request = await signRelayRequest({ account: user(i), chainId: anvil.chainId, permissionsAddress: permissions, message: messageFor(i, overrides) });
+  return serializeSignedRelayRequest(request);
+}
+
+async function post(path: string, body: string | object): Promise<{ status: number; json: any; headers: Headers }> {
+  const response = await fetch(`${api.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, json: await response.json(), headers: response.headers };
+}
+
+beforeAll(async () => {
+  anvil = await startAnvil({ port: await freePort() });
+  client = createPublicClient({ transport: http(anvil.rpcUrl) });
+  const contracts = await deployContracts({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, deployer: deployerAccount() });
+  permissions = contracts.dataPortabilityPermissions;
+  granteeId = await registerGrantee({
+    rpcUrl: anvil.rpcUrl,
+    chainId: anvil.chainId,
+    grantees: contracts.dataPortabilityGrantees,
+    account: appAccount(),
+  });
+  const relayers = [0, 1, 2, 3].map((i) => relayerAccount(i));
+  await fundRelayers({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, funder: deployerAccount(), relayers: relayers.map((r) => r.address) });
+  // 'estimate' mode, so that a replayed signature is refused at the door with its revert (422).
+  pool = await createRelayerPool({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, accounts: relayers, gas: { mode: 'estimate' } });
+  api = await startApiServer({
+    port: 0,
+    chainId: anvil.chainId,
+    rpcUrl: anvil.rpcUrl,
+    permissionsAddress: permissions,
+    relayerPool: pool,
+    personalServerUrl: 'http://127.0.0.1:1', // the /api/trusted-server tests start their own
+    appAccount: appAccount(),
+  });
+});
+
+afterAll(async () => {
+  await api?.stop();
+  await pool?.stop();
+  await anvil?.stop();
+});
+
+describe('GET /health', () => {
+  it('reports the chain, the relayer count and the pending txs', async () => {
+    const response = await fetch(`${api.url}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok', chainId: anvil.chainId, relayers: 4, pending: 0 });
+  });
+});
+
+describe('POST /api/relay', () => {
+  it('relays a signed ServerFilesAndPermission that lands on chain with PermissionAdded', async () => {
+    const { status, json } = await post('/api/relay', await relayBody(1));
+    expect(status).toBe(200);
+    expect(json).toEqual({ type: 'submitted', hash: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
+    const receipt = await client.waitForTransactionReceipt({ hash: json.hash, pollingInterval: 50 });
+    expect(receipt.status).toBe('success');
+    const [added] = parseEventLogs({ abi: dataPortabilityPermissionsAbi, logs: receipt.logs, eventName: 'PermissionAdded' });
+    expect(added?.args).toEqual({
+      permissionId: 1n,
+      user: user(1).address,
+      granteeId,
+      grant: 'http://127.0.0.1:1/grants/1.json',
+      fileIds: [1n],
+    });
+  });
+
+  it('error: answers 422 with the decoded revert for a replayed signature (the user nonce moved on)', async () => {
+    const { status, json } = await post('/api/relay', await relayBody(1));
+    expect(status).toBe(422);
+    expect(json).toEqual({ type: 'error', error: 'Execution reverted: InvalidNonce(1, 0)' });
+  });
+
+  it('error: answers 401 when the signature recovers to someone other than expectedUserAddress', async () => {
+    const request = JSON.parse(await relayBody(2)) as { expectedUserAddress: string };
+    request.expectedUserAddress = user(3).address;
+    const { status, json } = await post('/api/relay', request);
+    expect(status).toBe(401);
+    expect(json).toEqual({ type: 'error', error: `signature: recovers to ${user(2).address}, expected ${user(3).address}` });
+  });
+
+  it('error: answers 401 when the message was changed after signing', async () => {
+    const request = JSON.parse(await relayBody(2)) as { typedData: { message: { grant: string } } };
+    request.typedData.message.grant = 'http://evil.example/grant.json';
+    const { status, json } = await post('/api/relay', request);
+    expect(status).toBe(401);
+    expect(json.error).toMatch(/^signature: recovers to 0x[0-9a-fA-F]{40}, expected /);
+  });
+
+  it('error: answers 401 without expectedUserAddress', async () => {
+    const request = JSON.parse(await relayBody(2)) as Record<string, unknown>;
+    delete request.expectedUserAddress;
+    const { status, json } = await post('/api/relay', request);
+    expect(status).toBe(401);
+    expect(json).toEqual({ type: 'error', error: 'expectedUserAddress: required, so that the relayer can check who signed' });
+  });
+
+  it('error: answers 400 naming signature when the body has none', async () => {
+    const request = JSON.parse(await relayBody(2)) as Record<string, unknown>;
+    delete request.signature;
+    const { status, json } = await post('/api/relay', request);
+    expect(status).toBe(400);
+    expect(json).toEqual({
+      type: 'error',
+      error: 'Invalid relay request: signature: Expected a 65-byte 0x signature (132 hex chars), got nothing',
+    });
+  });
+
+  it('error: answers 400 for a domain of another chain', async () => {
+    const request = await signRelayRequest({ account: user(2), chainId: 1, permissionsAddress: permissions, message: messageFor(2) });
+    const { status, json } = await post('/api/relay', serializeSignedRelayRequest(request));
+    expect(status).toBe(400);
+    expect(json).toEqual({ type: 'error', error: `Invalid relay request: typedData.domain.chainId: Expected ${anvil.chainId}, got 1` });
+  });
+
+  it('error: answers 400 for a domain of another verifying contract', async () => {
+    const other = '0x000000000000000000000000000000000000dEaD';
+    const request = await signRelayRequest({ account: user(2), chainId: anvil.chainId, permissionsAddress: other, message: messageFor(2) });
+    const { status, json } = await post('/api/relay', serializeSignedRelayRequest(request));
+    expect(status).toBe(400);
+    expect(json).toEqual({
+      type: 'error',
+      error: `Invalid relay request: typedData.domain.verifyingContract: Expected ${permissions}, got ${other}`,
+    });
+  });
+
+  it('error: answers 400 for a body that is not JSON', async () => {
+    const { status, json } = await post('/api/relay', '{"type":');
+    expect(status).toBe(400);
+    expect(json).toEqual({ type: 'error', error: 'Body is not valid JSON' });
+  });
+
+  it('error: answers 400 for a request without a body', async () => {
+    const response = await fetch(`${api.url}/api/relay`, { method: 'POST' });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ type: 'error', error: 'Invalid relay request: (body): Expected a JSON object, got nothing' });
+  });
+
+  it('error: answers 400 for a text/plain body', async () => {
+    const response = await fetch(`${api.url}/api/relay`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ type: 'error', error: 'Invalid relay request: (body): Expected a JSON object, got "hello"' });
+  });
+
+  it('error: answers 415 with a JSON body for an application/xml body', async () => {
+    const response = await fetch(`${api.url}/api/relay`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<a/>' });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toEqual({ type: 'error', error: 'Unsupported Media Type' });
+  });
+
+  it('error: answers 413 with a JSON body for a 2 MB body', async () => {
+    const { status, json } = await post('/api/relay', JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) }));
+    expect(status).toBe(413);
+    expect(json).toEqual({ type: 'error', error: 'Body exceeds the 1048576-byte limit' });
+  });
+
+  it('lands 50 concurrent relays from 50 users through 4 relayers with no nonce error', async () => {
+    const bodies = await Promise.all(Array.from({ length: 50 }, (_, k) => relayBody(1_000 + k)));
+    const responses = await Promise.all(bodies.map((body) => post('/api/relay', body)));
+    expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
+    const receipts = await Promise.all(responses.map((r) => client.waitForTransactionReceipt({ hash: r.json.hash, pollingInterval: 50 })));
+    expect(receipts.map((r) => r.status)).toEqual(Array(50).fill('success'));
+    const ids = receipts.map((r) => parseEventLogs({ abi: dataPortabilityPermissionsAbi, logs: r.logs, eventName: 'PermissionAdded' })[0]!.args.permissionId);
+    expect(new Set(ids).size).toBe(50);
+    const senders = new Set(receipts.map((r) => r.from.toLowerCase()));
+    expect(senders.size).toBe(4);
+    const stats = pool.stats();
+    expect(stats.errorsByClass.nonce).toBe(0);
+    expect(stats.resyncs).toBe(0);
+  });
+});
+
+describe('POST /api/relay through a pool with cached gas limits (the default)', () => {
+  let cachedPool: RelayerPool;
+  let cachedApi: ApiServer;
+  beforeAll(async () => {
+    await fundRelayers({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, funder: deployerAccount(), relayers: [relayerAccount(4).address] });
+    cachedPool = await createRelayerPool({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, accounts: [relayerAccount(4)] });
+    cachedApi = await startApiServer({
+      port: 0,
+      chainId: anvil.chainId,
+      rpcUrl: anvil.rpcUrl,
+      permissionsAddress: permissions,
+      relayerPool: cachedPool,
+      personalServerUrl: 'http://127.0.0.1:1',
+      appAccount: appAccount(),
+      signatureWorkers: 0, // recovers on the main thread: the other servers here use a worker
+    });
+  });
+  afterAll(async () => {
+    await cachedApi?.stop();
+    await cachedPool?.stop();
+  });
+
+  it('submits a replay without simulating it once its shape is cached, and the replay reverts on chain', async () => {
+    const body = await relayBody(5_000);
+    const relay = async () => {
+      const response = await fetch(`${cachedApi.url}/api/relay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      return { status: response.status, json: (await response.json()) as { hash: `0x${string}` } };
+    };
+    const first = await relay();
+    expect(first.status).toBe(200);
+    expect((await client.waitForTransactionReceipt({ hash: first.json.hash, pollingInterval: 50 })).status).toBe('success');
+    const replay = await relay();
+    expect(replay.status).toBe(200);
+    expect((await client.waitForTransactionReceipt({ hash: replay.json.hash, pollingInterval: 50 })).status).toBe('reverted');
+    expect(cachedPool.stats().gasEstimates).toBe(1);
+  });
+});
+
+describe('POST /api/trusted-server against a local HTTP peer', () => {
+  // A real HTTP server standing in for the personal server: it records what it receives and
+  // answers what each test sets.
+  let peer: Server;
+  let peerApi: ApiServer;
+  let answer: { status: number; body: unknown; headers?: Record<string, string> } = { status: 202, body: {} };
+  const received: Array<{ method: string; url: string; body: string }> = [];
+  beforeAll(async () => {
+    peer = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push({ method: req.method ?? '', url: req.url ?? '', body });
+        res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+        res.end(JSON.stringify(answer.body));
+      });
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => peer.listen(port, '127.0.0.1', resolve));
+    peerApi = await startApiServer({
+      port: 0,
+      chainId: anvil.chainId,
+      rpcUrl: anvil.rpcUrl,
+      permissionsAddress: permissions,
+      relayerPool: pool,
+      personalServerUrl: `http://127.0.0.1:${port}/api/v1/`,
+      appAccount: appAccount(),
+    });
+  });
+  afterAll(async () => {
+    await peerApi?.stop();
+    await new Promise((resolve) => peer?.close(resolve));
+  });
+  const postPeer = async (path: string, body: object) => {
+    const response = await fetch(`${peerApi.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: response.status, json: (await response.json()) as any, headers: response.headers };
+  };
+
+  it('signs {"permission_id":N} with the app key and returns the operation id', async () => {
+    answer = { status: 202, body: { kind: 'OperationCreated', id: 'op-1', created_at: '2026-11-23T00:00:00Z' } };
+    received.length = 0;
+    const { status, json } = await postPeer('/api/trusted-server', { permissionId: '42' });
+    expect(status).toBe(200);
+    expect(json).toEqual({ success: true, data: { id: 'op-1' } });
+    expect(received).toHaveLength(1);
+    expect(received[0]!.method).toBe('POST');
+    expect(received[0]!.url).toBe('/api/v1/operations');
+    const sent = JSON.parse(received[0]!.body) as { app_signature: `0x${string}`; operation_request_json: string };
+    expect(sent.operation_request_json).toBe('{"permission_id":42}');
+    expect(sent.app_signature).toBe(await appAccount().signMessage({ message: '{"permission_id":42}' }));
+  });
+
+  it('polls the operation and returns its status and result', async () => {
+    answer = { status: 200, body: { kind: 'OperationStatus', id: 'op-1', status: 'succeeded', result: '{"ok":true}' } };
+    received.length = 0;
+    const { status, json } = await postPeer('/api/trusted-server/poll', { operationId: 'op-1', chainId: anvil.chainId });
+    expect(status).toBe(200);
+    expect(json).toEqual({ success: true, data: { status: 'succeeded', result: '{"ok":true}' } });
+    expect(received[0]).toMatchObject({ method: 'GET', url: '/api/v1/operations/op-1' });
+  });
+
+  it('error: propagates a 429 with its Retry-After', async () => {
+    answer = {
+      status: 429,
+      body: { detail: { kind: 'Error', detail: 'Too many requests', error_code: 'RATE_LIMIT_ERROR' } },
+      headers: { 'retry-after': '17' },
+    };
+    const { status, json, headers } = await postPeer('/api/trusted-server', { permissionId: 42 });
+    expect(status).toBe(429);
+    expect(headers.get('retry-after')).toBe('17');
+    expect(json).toEqual({ success: false, error: 'personal server answered 429: RATE_LIMIT_ERROR: Too many requests' });
+  });
+
+  it('error: propagates a 401 from the personal server', async () => {
+    answer = { status: 401, body: { detail: { kind: 'Error', detail: 'app signature is not the grantee', error_code: 'AUTHENTICATION_ERROR' } } };
+    const { status, json } = await postPeer('/api/trusted-server', { permissionId: 42 });
+    expect(status).toBe(401);
+    expect(json).toEqual({ success: false, error: 'personal server answered 401: AUTHENTICATION_ERROR: app signature is not the grantee' });
+  });
+
+  it('error: propagates a 500 from the poll', async () => {
+    answer = { status: 500, body: { detail: { kind: 'Error', detail: 'boom', error_code: 'INTERNAL_SERVER_ERROR' } } };
+    const { status, json } = await postPeer('/api/trusted-server/poll', { operationId: 'op-1' });
+    expect(status).toBe(500);
+    expect(json).toEqual({ success: false, error: 'personal server answered 500: INTERNAL_SERVER_ERROR: boom' });
+  });
+
+  it('error: answers 502 when the personal server answers 202 without an id', async () => {
+    answer = { status: 202, body: { kind: 'OperationCreated' } };
+    const { status, json } = await postPeer('/api/trusted-server', { permissionId: 42 });
+    expect(status).toBe(502);
+    expect(json.success).toBe(false);
+    expect(json.error).toMatch(/^personal server answered 202 with no OperationCreated body: id: /);
+  });
+
+  it('error: answers 400 naming permissionId when it is missing or not an integer', async () => {
+    expect(await postPeer('/api/trusted-server', {})).toMatchObject({
+      status: 400,
+      json: { success: false, error: 'permissionId: Expected a permission id as a positive integer or decimal string, got nothing' },
+    });
+    expect(await postPeer('/api/trusted-server', { permissionId: 1.5 })).toMatchObject({
+      status: 400,
+      json: { success: false, error: 'permissionId: Expected a permission id as a positive integer or decimal string, got 1.5' },
+    });
+  });
+
+  it('error: answers 400 naming operationId and chainId', async () => {
+    expect(await postPeer('/api/trusted-server/poll', { operationId: '../etc' })).toMatchObject({
+      status: 400,
+      json: { success: false, error: 'operationId: Expected an operation id (1-200 of [A-Za-z0-9_.:-]), got "../etc"' },
+    });
+    expect(await postPeer('/api/trusted-server/poll', { operationId: 'op-1', chainId: 14800 })).toMatchObject({
+      status: 400,
+      json: { success: false, error: `chainId: Expected ${anvil.chainId}, got 14800` },
+    });
+  });
+
+  it('error: answers 502 when the personal server is unreachable', async () => {
+    const { status, json } = await post('/api/trusted-server', { permissionId: 42 });
+    expect(status).toBe(502);
+    expect(json.success).toBe(false);
+    expect(json.error).toMatch(/^personal server http:\/\/127\.0\.0\.1:1 unreachable: /);
+  });
+});
