@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../logger.ts';
 import { DEFAULT_STACK_PORTS, runStackCommand } from './stackCommand.ts';
 import { DEFAULT_MANIFEST_PATH } from '../stack/manifest.ts';
+import { DEFAULT_BLOCK_TIME_SECONDS } from '../stack/startLocalStack.ts';
 
 interface StackOptions {
   blockTime: number;
@@ -19,6 +20,16 @@ interface StackOptions {
   logLevel: string;
 }
 import { exitCodeFor, formatError } from './exitWithError.ts';
+
+function numberInRange(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got "${value}"`);
+    }
+    return n;
+  };
+}
 
 function intInRange(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -37,7 +48,7 @@ const program = new Command('vana-load')
 program
   .command('stack')
   .description('start the local stack (anvil + contracts, storage, personal server, API server) in the foreground')
-  .option('--block-time <seconds>', 'seconds between blocks once deployed; 0 = automine (one block per tx)', intInRange('--block-time', 0, 3600), 1)
+  .option('--block-time <seconds>', 'seconds between blocks, fractions allowed; 0 = automine', numberInRange('--block-time', 0, 3600), DEFAULT_BLOCK_TIME_SECONDS)
   .option('--relayers <n>', 'relayer accounts in the API server pool', intInRange('--relayers', 1, 64), 4)
   .option('--api-port <port>', 'API server port', intInRange('--api-port', 0, 65535), DEFAULT_STACK_PORTS.api)
   .option('--storage-port <port>', 'storage service port', intInRange('--storage-port', 0, 65535), DEFAULT_STACK_PORTS.storage)

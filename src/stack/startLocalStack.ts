@@ -9,6 +9,8 @@ import { createRelayerPool, fundRelayers } from './relayerPool.ts';
 import { startApiServer } from './apiServer.ts';
 import type { StackManifest } from './manifest.ts';
 
+export const DEFAULT_BLOCK_TIME_SECONDS = 0.2;
+
 export interface LocalStackOptions {
   host?: string;
   /** 0 picks a free port. */
@@ -17,9 +19,9 @@ export interface LocalStackOptions {
   storagePort?: number;
   personalServerPort?: number;
   /**
-   * Whole seconds between blocks once the contracts are deployed (deployment itself automines,
-   * so start-up stays fast). Default 1, like a real chain; 0 = automine, one block per
-   * transaction, which stalls under concurrent relays and is only meant for unit tests.
+   * Seconds between blocks (fractions allowed). Default 0.2: interval mining keeps many
+   * pipelined relays from one relayer flowing, which anvil's automine does not always do (a tx
+   * queued behind a nonce gap can wait for the next transaction). 0 = automine.
    */
   blockTime?: number;
   relayerCount?: number;
@@ -48,7 +50,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     apiPort = 0,
     storagePort = 0,
     personalServerPort = 0,
-    blockTime = 1,
+    blockTime = DEFAULT_BLOCK_TIME_SECONDS,
     relayerCount = 4,
     maxUploadBytes = 1_048_576,
     backend = { kind: 'sim', latency: { p50Ms: 0, p95Ms: 0 }, failureRate: 0 },
@@ -73,10 +75,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   try {
     const t0 = performance.now();
-    if (!Number.isInteger(blockTime) || blockTime < 0) {
-      throw new RangeError(`Expected blockTime to be a whole number of seconds >= 0, got ${blockTime}`);
+    if (!Number.isFinite(blockTime) || blockTime < 0) {
+      throw new RangeError(`Expected blockTime >= 0 seconds (0 = automine), got ${blockTime}`);
     }
-    const anvil = await startAnvil({ host, port: anvilPort, logger, ...(signal ? { signal } : {}) });
+    const anvil = await startAnvil({ host, port: anvilPort, ...(blockTime > 0 ? { blockTime } : {}), logger, ...(signal ? { signal } : {}) });
     stops.push(() => anvil.stop());
     signal?.throwIfAborted();
 
@@ -91,7 +93,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     const relayers = Array.from({ length: relayerCount }, (_, i) => relayerAccount(i));
     await fundRelayers({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, funder: deployer, relayers: relayers.map((r) => r.address) });
-    if (blockTime > 0) await setIntervalMining(anvil.rpcUrl, blockTime);
     logger.info({ ms: Math.round(performance.now() - t0), contracts, blockTime }, 'chain ready');
     signal?.throwIfAborted();
 
@@ -147,12 +148,3 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-async function setIntervalMining(rpcUrl: string, seconds: number): Promise<void> {
-  const response = await fetch(rpcUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'evm_setIntervalMining', params: [seconds] }),
-  });
-  const body = (await response.json()) as { error?: { message: string } };
-  if (body.error) throw new Error(`anvil refused evm_setIntervalMining(${seconds}): ${body.error.message}`);
-}

@@ -1,0 +1,144 @@
+/**
+ * The on-disk formats of a run (`results/<run-id>/`): one `TimeseriesSample` per line of
+ * `timeseries.jsonl`, one `FlowResult` (src/client/types.ts) per line of `flows.jsonl`, and
+ * `summary.json` as a `RunSummary`. The HTML report, `vana-load report` and the terminal read these.
+ * All durations are milliseconds; all timestamps are epoch milliseconds.
+ */
+import type { ErrorClass, StepName } from '../errors.ts';
+
+/** A step name, or `e2e` for the whole flow. */
+export type MetricStep = StepName | 'e2e';
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+export interface ProcessSample {
+  /** `harness`, `stack` (the stack's node process) or `anvil`. */
+  name: string;
+  pid: number;
+  cpuPercent: number;
+  rssBytes: number;
+  /** Open file descriptors, when the platform tells. */
+  fds?: number;
+}
+
+export interface TimeseriesSample {
+  t: number;
+  elapsedS: number;
+  /** Cumulative counts since the run began. */
+  started: number;
+  completed: number;
+  succeeded: number;
+  failed: number;
+  dropped: number;
+  /** Per-second rates over the last interval. */
+  startedPerS: number;
+  completedPerS: number;
+  failedPerS: number;
+  inFlight: number;
+  /** e2e percentiles of flows that finished in the last interval, or null when none did. */
+  e2e: { p50: number; p95: number; p99: number } | null;
+  /** Rolling p95 of e2e over the last 30 s, or null. */
+  rollingE2eP95: number | null;
+  /** Failures in the last interval, keyed `<step>.<errorClass>`. */
+  errors: Record<string, number>;
+  eventLoopLagMs: { mean: number; max: number };
+  processes: ProcessSample[];
+  /** Open load models only. */
+  targetRate?: number;
+  schedulerLagMs?: number;
+  breaker?: BreakerState;
+  phase?: string;
+}
+
+export interface Percentiles {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export interface ProcessResourceSummary {
+  name: string;
+  pid: number;
+  cpuAvgPercent: number;
+  cpuPeakPercent: number;
+  rssAvgBytes: number;
+  rssPeakBytes: number;
+  /** RSS growth from the first to the last quarter of the run, in bytes: the "memory stable" check. */
+  rssGrowthBytes: number;
+  fdsPeak?: number;
+  /** CPU milliseconds spent during the run divided by flows completed. */
+  cpuMsPerFlow: number | null;
+}
+
+export interface ThresholdVerdict {
+  /** As given, e.g. `e2e.p95<120s`. */
+  expression: string;
+  metric: string;
+  /** The measured value in the metric's base unit (ms, ratio, bytes, percent), null if not measured. */
+  actual: number | null;
+  /** Human rendering of the measured value, e.g. `1.42s`, `96.0%`. */
+  actualText: string;
+  pass: boolean;
+  /** Where the default came from (`MS-03 README`) or `flag`. */
+  source: string;
+}
+
+export interface PhaseSummary {
+  name: string;
+  startedAt: number;
+  endedAt: number;
+  started: number;
+  succeeded: number;
+  failed: number;
+  dropped: number;
+  e2e: Percentiles | null;
+}
+
+export interface RunSummary {
+  version: 1;
+  runId: string;
+  milestone: string | null;
+  startedAt: number;
+  endedAt: number;
+  durationS: number;
+  /** True when the run ended on SIGINT/SIGTERM/crash rather than completing. */
+  interrupted: boolean;
+  /** The config as displayed: secrets replaced by `<redacted>`. */
+  config: Record<string, unknown>;
+  environment: {
+    node: string;
+    platform: string;
+    cpus: number;
+    chainId: number | null;
+    target: 'local' | 'remote';
+    loadModel: string;
+  };
+  counts: { started: number; completed: number; succeeded: number; failed: number; dropped: number };
+  rates: {
+    /** succeeded / completed (dropped arrivals count as failures for open models). */
+    successRate: number;
+    /** Flows whose transaction was confirmed / flows that reached `relay`. */
+    txSuccessRate: number | null;
+    /** Successful uploads / upload attempts (data + grant). */
+    uploadSuccessRate: number | null;
+    /** Completed flows per second over the run. */
+    flowsPerS: number;
+    targetRate: number | null;
+    achievedRate: number | null;
+  };
+  steps: Partial<Record<MetricStep, Percentiles>>;
+  errors: Array<{ step: StepName; errorClass: ErrorClass; count: number; example: string }>;
+  resources: ProcessResourceSummary[];
+  eventLoopLagMs: { mean: number; max: number };
+  retries: { total: number; byStep: Partial<Record<StepName, number>> };
+  breaker: { opened: number; halfOpened: number; closed: number; finalState: BreakerState } | null;
+  phases: PhaseSummary[];
+  thresholds: ThresholdVerdict[];
+  verdict: 'pass' | 'fail';
+}
