@@ -97,9 +97,9 @@ export const CONFIG_SCHEMA = {
     blockTimeSeconds: field({
       env: 'VANA_BLOCK_TIME',
       flag: '--block-time',
-      description: 'Seconds between blocks of the local anvil chain; 0 = automine (one block per transaction).',
-      parser: integer(0, 3_600, 'seconds'),
-      default: 0,
+      description: 'Seconds between blocks of the local anvil chain, fractions allowed; 0 = automine (one block per transaction, which can leave pipelined relays waiting).',
+      parser: decimal(0, 3_600, 'seconds'),
+      default: 0.2,
     }),
     txMode: field({
       env: 'VANA_TX_MODE',

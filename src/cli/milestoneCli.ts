@@ -1,0 +1,70 @@
+/**
+ * What every milestone script shares: a commander program with the config flags, config loading
+ * (defaults ← preset ← .env ← environment ← flags) and the mapping of errors to exit codes
+ * (ARCHITECTURE.md 7: 0 pass, 1 threshold failed, 2 usage/config, 3 infrastructure).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { configOptions } from '../config/configOptions.ts';
+import { loadConfig, type ConfigFlags } from '../config/loadConfig.ts';
+import type { VanaLoadConfig } from '../config/schema.ts';
+import { EXIT_CODES } from '../errors.ts';
+import { exitCodeFor, formatError } from './exitWithError.ts';
+
+/** Flags a milestone defines itself; they win over the config flags of the same name. */
+export function milestoneProgram(name: string, description: string, configure: (command: Command) => void = () => {}): Command {
+  const command = new Command(name).description(description).showHelpAfterError().allowExcessArguments(false);
+  configure(command);
+  command.option('--threshold <expr>', "k6-style threshold, repeatable, e.g. 'e2e.p95<120s' or 'success_rate>=0.9'; overrides the milestone's default for the same metric", collect, []);
+  const own = new Set(command.options.map((o) => o.long));
+  for (const option of configOptions()) if (!own.has(option.flag)) command.option(option.flags, option.help);
+  command.exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage);
+  });
+  return command;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Parses an integer flag in [min, max]; a bad value is a usage error (exit 2). */
+export function intFlag(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got "${value}"`);
+    }
+    return n;
+  };
+}
+
+/** Parses a number flag in [min, max]. */
+export function numberFlag(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got "${value}"`);
+    }
+    return n;
+  };
+}
+
+/** Loads the config with the command's flags; `overrides` are flags the milestone maps itself (e.g. --concurrent → --concurrency). */
+export function loadMilestoneConfig(command: Command, overrides: ConfigFlags = {}): Readonly<VanaLoadConfig> {
+  const flags: Record<string, string | number | boolean | undefined> = { ...(command.opts() as ConfigFlags), ...overrides };
+  return loadConfig({ env: process.env, envFile: { path: '.env', optional: true }, flags });
+}
+
+/** Runs a milestone's main and exits with its code; known errors print without a stack trace. */
+export async function runMilestoneMain(main: () => Promise<number>): Promise<never> {
+  let code: number;
+  try {
+    code = await main();
+  } catch (err) {
+    process.stderr.write(`\n❌ ${formatError(err)}\n`);
+    code = exitCodeFor(err);
+  }
+  // Let stdout drain before exiting (piped output in CI).
+  await new Promise<void>((resolve) => (process.stdout.write('') ? resolve() : process.stdout.once('drain', () => resolve())));
+  process.exit(code);
+}

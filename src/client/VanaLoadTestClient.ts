@@ -1,0 +1,417 @@
+/**
+ * One virtual user's data-portability flow, step by step (ARCHITECTURE.md 2), against the local
+ * stack or a real network: the client only speaks the wire formats of PROTOCOL.md, and it finds
+ * the data registry, servers and grantees contracts through the Permissions contract's views, as
+ * it would on Moksha.
+ */
+import { createHash } from 'node:crypto';
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  createWalletClient,
+  custom,
+  parseEventLogs,
+  type Address,
+  type Hash,
+  type Hex,
+  type LocalAccount,
+  type PublicClient,
+} from 'viem';
+import type { Logger } from 'pino';
+import { VanaLoadError, type ErrorClass, type StepName } from '../errors.ts';
+import { silentLogger } from '../logger.ts';
+import { dataPortabilityGranteesAbi, dataPortabilityPermissionsAbi } from '../protocol/abis.ts';
+import { eciesEncrypt } from '../protocol/ecies.ts';
+import type { ServerFilesAndPermissionMessage } from '../protocol/eip712.ts';
+import { deriveEncryptionKey } from '../protocol/encryptionKey.ts';
+import { buildGrantFile, serializeGrantFile } from '../protocol/grantFile.ts';
+import { encryptWithPassword } from '../protocol/openpgp.ts';
+import { FINAL_OPERATION_STATUSES, type OperationStatusValue } from '../protocol/personalServerApi.ts';
+import { parseRelayResponse, serializeSignedRelayRequest, signRelayRequest } from '../protocol/relayerRequest.ts';
+import type { ReceiptWatcher } from '../chain/receiptWatcher.ts';
+import type { StorageProvider } from '../storage/StorageProvider.ts';
+import { httpJson } from './httpJson.ts';
+import type { DataSize, FlowError, FlowResult, TransactionMode } from './types.ts';
+
+export interface FlowTimeouts {
+  /** One HTTP request. */
+  httpMs: number;
+  /** From relay answer to receipt. */
+  confirmMs: number;
+  /** From inference submit to a final status. */
+  inferenceMs: number;
+  /** The whole flow. */
+  flowMs: number;
+}
+
+/** Runs `fn` for `step`, possibly again; reports retries through `onRetry`. The default runs it once. */
+export type StepRetry = <T>(step: StepName, fn: () => Promise<T>, onRetry: () => void) => Promise<T>;
+
+export interface VanaLoadTestClientParameters {
+  chainId: number;
+  publicClient: PublicClient;
+  receiptWatcher: ReceiptWatcher;
+  permissionsAddress: Address;
+  granteeId: bigint;
+  /** Relayer and trusted-server API base URL. */
+  apiUrl: string;
+  storage: StorageProvider;
+  txMode?: TransactionMode;
+  timeouts?: Partial<FlowTimeouts>;
+  /** Longest pause between inference polls; polling starts at 25 ms and backs off to it. */
+  maxPollIntervalMs?: number;
+  /** OpenPGP S2K iteration count byte; undefined = openpgp's default (what the real app uses). */
+  s2kIterationCountByte?: number;
+  retry?: StepRetry;
+  logger?: Logger;
+}
+
+export interface FlowOptions {
+  account: LocalAccount;
+  flowId?: number;
+  userIndex?: number;
+  dataSize?: DataSize;
+  /** Epoch ms the load model scheduled the flow at; e2e counts from here. Default: now. */
+  scheduledAt?: number;
+  phase?: string;
+  signal?: AbortSignal;
+  /** Called as each step ends (MS-02 prints them live). */
+  onStep?: (step: StepName, ms: number, ok: boolean) => void;
+}
+
+export interface ContractAddresses {
+  permissions: Address;
+  dataRegistry: Address;
+  servers: Address;
+  grantees: Address;
+  granteeAddress: Address;
+}
+
+const DEFAULT_TIMEOUTS: FlowTimeouts = { httpMs: 30_000, confirmMs: 120_000, inferenceMs: 180_000, flowMs: 600_000 };
+
+const runOnce: StepRetry = (_step, fn) => fn();
+
+/** The personal server's `sim` and `openai` results carry the sha256 of the plaintext they decrypted. */
+interface InferenceResultFields {
+  plaintext_sha256?: unknown;
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function flowError(step: StepName, errorClass: ErrorClass, code: string, message: string): VanaLoadError {
+  return new VanaLoadError(message, { code, errorClass, step });
+}
+
+/** Classifies an error thrown in `step` (ours keep their class; viem's are read). */
+export function toFlowError(err: unknown, step: StepName): FlowError {
+  if (err instanceof VanaLoadError) {
+    const status = (err as { httpStatus?: unknown }).httpStatus;
+    return {
+      step: err.step ?? step,
+      errorClass: err.errorClass,
+      code: err.code,
+      message: err.shortMessage.split('\n')[0]!.slice(0, 300),
+      ...(typeof status === 'number' ? { httpStatus: status } : {}),
+    };
+  }
+  if (err instanceof BaseError) {
+    const text = `${err.shortMessage} ${err.details ?? ''}`.toLowerCase();
+    const revert = err.walk((e) => e instanceof ContractFunctionRevertedError);
+    let errorClass: ErrorClass = 'other';
+    if (revert) errorClass = 'revert';
+    else if (/nonce too low|nonce too high|invalid nonce|nonce has already been used/.test(text)) errorClass = 'nonce';
+    else if (/underpriced|fee too low|max fee per gas less than block base fee/.test(text)) errorClass = 'underpriced';
+    else if (/timed? ?out|timeout/.test(text)) errorClass = 'timeout';
+    else if (/fetch failed|econnrefused|econnreset|socket|network/.test(text)) errorClass = 'network';
+    else if (/revert/.test(text)) errorClass = 'revert';
+    return { step, errorClass, code: err.name, message: err.shortMessage.slice(0, 300) };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { step, errorClass: 'other', code: err instanceof Error ? err.name : 'UNKNOWN', message: message.split('\n')[0]!.slice(0, 300) };
+}
+
+export class VanaLoadTestClient {
+  readonly contracts: ContractAddresses;
+  readonly chainId: number;
+  readonly txMode: TransactionMode;
+  private readonly params: VanaLoadTestClientParameters;
+  private readonly timeouts: FlowTimeouts;
+  private readonly retry: StepRetry;
+  private readonly log: Logger;
+
+  private constructor(params: VanaLoadTestClientParameters, contracts: ContractAddresses) {
+    this.params = params;
+    this.contracts = contracts;
+    this.chainId = params.chainId;
+    this.txMode = params.txMode ?? 'relayed';
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...params.timeouts };
+    this.retry = params.retry ?? runOnce;
+    this.log = (params.logger ?? silentLogger()).child({ module: 'client' });
+  }
+
+  /**
+   * Reads the other contracts' addresses from the Permissions contract and the grantee's address
+   * from the Grantees contract (once: `grantees(id)` grows with every permission). Fails with an
+   * `InfrastructureError`-style `VanaLoadError` (code `CHAIN_UNREACHABLE` / `CONTRACTS_NOT_FOUND`).
+   */
+  static async create(params: VanaLoadTestClientParameters): Promise<VanaLoadTestClient> {
+    const { publicClient: client, permissionsAddress: permissions } = params;
+    let dataRegistry: Address, servers: Address, grantees: Address;
+    try {
+      const chainId = await client.getChainId();
+      if (chainId !== params.chainId) {
+        throw new VanaLoadError(`RPC serves chain ${chainId}, expected ${params.chainId}`, { code: 'WRONG_CHAIN' });
+      }
+      [dataRegistry, servers, grantees] = await Promise.all([
+        client.readContract({ address: permissions, abi: dataPortabilityPermissionsAbi, functionName: 'dataRegistry' }),
+        client.readContract({ address: permissions, abi: dataPortabilityPermissionsAbi, functionName: 'dataPortabilityServers' }),
+        client.readContract({ address: permissions, abi: dataPortabilityPermissionsAbi, functionName: 'dataPortabilityGrantees' }),
+      ]);
+    } catch (err) {
+      if (err instanceof VanaLoadError) throw err;
+      throw new VanaLoadError(`could not read the Permissions contract at ${permissions}`, {
+        code: 'CONTRACTS_NOT_FOUND',
+        errorClass: 'network',
+        metaMessages: [`cause: ${err instanceof BaseError ? err.shortMessage : String(err)}`],
+        cause: err,
+      });
+    }
+    const grantee = await client.readContract({ address: grantees, abi: dataPortabilityGranteesAbi, functionName: 'grantees', args: [params.granteeId] });
+    const granteeAddress = (grantee as { granteeAddress: Address }).granteeAddress;
+    if (!granteeAddress || /^0x0{40}$/.test(granteeAddress)) {
+      throw new VanaLoadError(`grantee ${params.granteeId} is not registered in ${grantees}`, { code: 'GRANTEE_NOT_FOUND' });
+    }
+    return new VanaLoadTestClient(params, { permissions, dataRegistry, servers, grantees, granteeAddress });
+  }
+
+  /**
+   * Runs one flow and never throws: a failure is a `FlowResult` with `success: false` and the
+   * step, class and message of the error. `serverUrl` is the personal server's base URL.
+   */
+  async executeDataPortabilityFlow(userData: unknown, prompt: string, testId: string, serverUrl: string, options: FlowOptions): Promise<FlowResult> {
+    const { account, flowId = 0, userIndex = 0, dataSize = 'small', phase } = options;
+    const startedAt = Date.now();
+    const scheduledAt = options.scheduledAt ?? startedAt;
+    const deadline = AbortSignal.timeout(this.timeouts.flowMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+    const steps: Partial<Record<StepName, number>> = {};
+    const plaintext = new TextEncoder().encode(JSON.stringify(userData));
+    const result: FlowResult = {
+      flowId,
+      userIndex,
+      userAddress: account.address,
+      testId,
+      dataSize,
+      dataBytes: plaintext.byteLength,
+      scheduledAt,
+      startedAt,
+      endedAt: startedAt,
+      success: false,
+      steps,
+      e2eMs: 0,
+      retries: 0,
+      ...(phase !== undefined ? { phase } : {}),
+    };
+    const onRetry = (): void => {
+      result.retries += 1;
+    };
+
+    const step = async <T>(name: StepName, fn: () => Promise<T>, retryable = true): Promise<T> => {
+      const t0 = performance.now();
+      try {
+        if (signal.aborted) {
+          throw deadline.aborted
+            ? flowError(name, 'timeout', 'FLOW_TIMEOUT', `flow exceeded ${this.timeouts.flowMs} ms`)
+            : flowError(name, 'other', 'ABORTED', 'flow aborted');
+        }
+        const value = await (retryable ? this.retry(name, fn, onRetry) : fn());
+        steps[name] = performance.now() - t0;
+        options.onStep?.(name, steps[name]!, true);
+        return value;
+      } catch (err) {
+        steps[name] = performance.now() - t0;
+        options.onStep?.(name, steps[name]!, false);
+        throw Object.assign(new Error('step failed'), { flowError: toFlowError(err, name) });
+      }
+    };
+
+    try {
+      const { key, encrypted } = await step(
+        'encrypt',
+        async () => {
+          const key = await deriveEncryptionKey(account);
+          const encrypted = await encryptWithPassword(plaintext, key, this.params.s2kIterationCountByte === undefined ? {} : { s2kIterationCountByte: this.params.s2kIterationCountByte });
+          return { key, encrypted };
+        },
+        false,
+      );
+      const tag = `${testId}_${flowId}_${account.address.slice(2, 10).toLowerCase()}`;
+      const fileUrl = await step('upload_data', async () => (await this.params.storage.upload(encrypted, `vana_loadtest_${tag}.bin`, { signal, step: 'upload_data' })).url);
+      const grantUrl = await step('upload_grant', async () => {
+        const grant = serializeGrantFile(buildGrantFile({ grantee: this.contracts.granteeAddress, prompt, responseFormat: 'json_object' }));
+        return (await this.params.storage.upload(new TextEncoder().encode(grant), `vana_loadtest_${tag}_grant.json`, { signal, step: 'upload_grant', contentType: 'application/json' })).url;
+      });
+      const server = await step('identity', async () => {
+        const body = (await httpJson({ method: 'GET', url: `${serverUrl}/identity?address=${account.address}`, step: 'identity', timeoutMs: this.timeouts.httpMs, signal })) as {
+          personal_server?: { address?: Address; public_key?: string };
+        };
+        const ps = body.personal_server;
+        if (!ps?.address || !ps.public_key) throw flowError('identity', 'other', 'BAD_IDENTITY', 'identity response lacks personal_server.address/public_key');
+        return { address: ps.address, publicKey: ps.public_key };
+      });
+      const wrappedKey = await step('wrap_key', async () => eciesEncrypt(server.publicKey, key), false);
+      const { message, signature, body } = await step('sign', async () => {
+        const nonce = await this.params.publicClient.readContract({
+          address: this.contracts.permissions,
+          abi: dataPortabilityPermissionsAbi,
+          functionName: 'userNonce',
+          args: [account.address],
+        });
+        const message: ServerFilesAndPermissionMessage = {
+          nonce,
+          granteeId: this.params.granteeId,
+          grant: grantUrl,
+          fileUrls: [fileUrl],
+          schemaIds: [0n],
+          serverAddress: server.address,
+          serverUrl,
+          serverPublicKey: server.publicKey,
+          filePermissions: [[{ account: server.address, key: wrappedKey }]],
+        };
+        const request = await signRelayRequest({ account, chainId: this.chainId, permissionsAddress: this.contracts.permissions, message });
+        return { message, signature: request.signature, body: serializeSignedRelayRequest(request) };
+      });
+      const txHash = await step(
+        'relay',
+        async () => (this.txMode === 'direct' ? this.submitDirect(account, message, signature) : this.submitRelayed(body, signal)),
+        // A relayed POST that timed out may have been submitted; only a refusal before submission is safe to repeat.
+        this.txMode === 'relayed',
+      );
+      result.txHash = txHash;
+      const permissionId = await step(
+        'confirm',
+        async () => {
+          const receipt = await this.params.receiptWatcher.waitForReceipt(txHash, { timeoutMs: this.timeouts.confirmMs, signal });
+          if (receipt.status !== 'success') throw flowError('confirm', 'revert', 'TX_REVERTED', `transaction ${txHash} reverted in block ${receipt.blockNumber}`);
+          const events = parseEventLogs({ abi: dataPortabilityPermissionsAbi, logs: receipt.logs, eventName: 'PermissionAdded' }).filter(
+            (e) => e.address.toLowerCase() === this.contracts.permissions.toLowerCase(),
+          );
+          const added = events[0];
+          if (!added) throw flowError('confirm', 'other', 'NO_PERMISSION_EVENT', `transaction ${txHash} emitted no PermissionAdded`);
+          return added.args.permissionId;
+        },
+        false,
+      );
+      result.permissionId = permissionId.toString();
+      const operationId = await step('inference_submit', async () => {
+        const body = (await httpJson({
+          method: 'POST',
+          url: `${this.params.apiUrl}/api/trusted-server`,
+          body: JSON.stringify({ permissionId: permissionId.toString() }),
+          step: 'inference_submit',
+          timeoutMs: this.timeouts.httpMs,
+          signal,
+        })) as { success?: boolean; data?: { id?: string }; error?: string };
+        if (!body.success || typeof body.data?.id !== 'string') throw flowError('inference_submit', 'other', 'BAD_SUBMIT_RESPONSE', `trusted-server answered without an operation id: ${body.error ?? 'no error given'}`);
+        return body.data.id;
+      });
+      result.operationId = operationId;
+      const inference = await step('inference_wait', async () => this.waitForOperation(operationId, signal), false);
+      await step(
+        'verify',
+        async () => {
+          let fields: InferenceResultFields;
+          try {
+            fields = JSON.parse(inference) as InferenceResultFields;
+          } catch {
+            throw flowError('verify', 'integrity', 'RESULT_NOT_JSON', 'the inference result is not JSON, so it proves nothing about the decrypted bytes');
+          }
+          const expected = sha256Hex(plaintext);
+          if (fields.plaintext_sha256 !== expected) {
+            throw flowError('verify', 'integrity', 'INTEGRITY_MISMATCH', `server decrypted bytes with sha256 ${String(fields.plaintext_sha256).slice(0, 16)}…, ours are ${expected.slice(0, 16)}…`);
+          }
+          result.result = { plaintextSha256: expected, excerpt: inference.slice(0, 160) };
+        },
+        false,
+      );
+      result.success = true;
+    } catch (err) {
+      const fe = (err as { flowError?: FlowError }).flowError;
+      result.error = fe ?? toFlowError(err, 'encrypt');
+      this.log.debug({ flowId, error: result.error }, 'flow failed');
+    }
+    result.endedAt = Date.now();
+    result.e2eMs = result.endedAt - scheduledAt;
+    return result;
+  }
+
+  private async submitRelayed(body: string, signal: AbortSignal): Promise<Hash> {
+    const json = await httpJson({ method: 'POST', url: `${this.params.apiUrl}/api/relay`, body, step: 'relay', timeoutMs: this.timeouts.httpMs, signal });
+    const response = parseRelayResponse(json);
+    if (response.type !== 'submitted') throw flowError('relay', 'other', 'RELAY_REFUSED', `relayer refused: ${response.error.slice(0, 200)}`);
+    return response.hash;
+  }
+
+  private async submitDirect(account: LocalAccount, message: ServerFilesAndPermissionMessage, signature: Hex): Promise<Hash> {
+    const client = this.params.publicClient;
+    const wallet = createWalletClient({ account, transport: custom({ request: (args) => client.request(args as never) }) });
+    return wallet.writeContract({
+      chain: null,
+      address: this.contracts.permissions,
+      abi: dataPortabilityPermissionsAbi,
+      functionName: 'addServerFilesAndPermissions',
+      args: [
+        {
+          nonce: message.nonce,
+          granteeId: message.granteeId,
+          grant: message.grant,
+          fileUrls: [...message.fileUrls],
+          schemaIds: [...message.schemaIds],
+          serverAddress: message.serverAddress,
+          serverUrl: message.serverUrl,
+          serverPublicKey: message.serverPublicKey,
+          filePermissions: message.filePermissions.map((list) => list.map((p) => ({ account: p.account, key: p.key }))),
+        },
+        signature,
+      ],
+    });
+  }
+
+  /** Polls until a final status (succeeded, failed, cancelled) or the inference deadline. */
+  private async waitForOperation(operationId: string, signal: AbortSignal): Promise<string> {
+    const deadline = Date.now() + this.timeouts.inferenceMs;
+    const maxPause = this.params.maxPollIntervalMs ?? 1_000;
+    let pause = 25;
+    for (;;) {
+      const body = (await httpJson({
+        method: 'POST',
+        url: `${this.params.apiUrl}/api/trusted-server/poll`,
+        body: JSON.stringify({ operationId, chainId: this.chainId }),
+        step: 'inference_wait',
+        timeoutMs: this.timeouts.httpMs,
+        signal,
+      })) as { success?: boolean; data?: { status?: OperationStatusValue; result?: string | null }; error?: string };
+      const status = body.data?.status;
+      if (!body.success || status === undefined) throw flowError('inference_wait', 'other', 'BAD_POLL_RESPONSE', `poll answered without a status: ${body.error ?? 'no error given'}`);
+      if (FINAL_OPERATION_STATUSES.has(status)) {
+        if (status === 'succeeded') return body.data?.result ?? '';
+        // A failed operation is the server failing our request: counted with the 5xx class.
+        const detail = (body.data?.result ?? '').slice(0, 200);
+        throw flowError('inference_wait', status === 'failed' ? 'http_5xx' : 'other', status === 'failed' ? 'OPERATION_FAILED' : 'OPERATION_CANCELLED', `operation ${operationId} ${status}${detail ? `: ${detail}` : ''}`);
+      }
+      if (Date.now() + pause > deadline) {
+        throw flowError('inference_wait', 'timeout', 'INFERENCE_TIMEOUT', `operation ${operationId} still ${status} after ${this.timeouts.inferenceMs} ms`);
+      }
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(resolve, pause);
+        signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          reject(flowError('inference_wait', 'other', 'ABORTED', 'flow aborted while polling'));
+        }, { once: true });
+      });
+      pause = Math.min(maxPause, Math.ceil(pause * 1.5));
+    }
+  }
+}
