@@ -6,6 +6,7 @@ const benches: Record<string, { script: string; about: string }> = {
   crypto: { script: './bench-crypto.ts', about: 'per-operation cost of key derivation, OpenPGP, ECIES, EIP-712 signing' },
   storage: { script: './bench-storage.ts', about: 'uploads/s against the local storage service' },
   relayer: { script: './bench-relayer.ts', about: 'relayed submissions/s through the API server relayer pool, and gap repair' },
+  flow: { script: './bench-flow.ts', about: 'one flow at a time: per-step and e2e p50/p95, harness CPU ms per flow' },
 };
 
 const [name, ...rest] = process.argv.slice(2);
