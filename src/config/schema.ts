@@ -135,6 +135,12 @@ export const CONFIG_SCHEMA = {
       description: "Grantee (app) id permissions are granted to. Remote only; unset = looked up from the app key's address.",
       parser: uint256Id(),
     }),
+    batchFunderAddress: optionalField({
+      env: 'VANA_BATCH_FUNDER_ADDRESS',
+      flag: '--batch-funder-address',
+      description: 'BatchFunder contract (contracts/BatchFunder.sol) that funds many user wallets per transaction. Remote only: the local stack deploys its own.',
+      parser: address(),
+    }),
   },
   services: {
     apiUrl: field({

@@ -48,6 +48,12 @@ export interface TimeseriesSample {
   schedulerLagMs?: number;
   breaker?: BreakerState;
   phase?: string;
+  /** Cumulative step retries by step, so `summary.json` can be rebuilt from this file. */
+  retriesByStep?: Partial<Record<StepName, number>>;
+  /** Cumulative circuit-breaker transitions, when the load model has a breaker. */
+  breakerTransitions?: { opened: number; halfOpened: number; closed: number };
+  /** Names of sampled processes that have exited (they are no longer in `processes`). */
+  missingProcesses?: string[];
 }
 
 export interface Percentiles {

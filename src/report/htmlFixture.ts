@@ -1,6 +1,6 @@
 import { STEP_NAMES, type ErrorClass, type StepName } from '../errors.ts';
 import type { MetricStep, Percentiles, RunSummary, TimeseriesSample } from '../metrics/types.ts';
-import { createSeededRandom } from '../stack/personalServer/seededRandom.ts';
+import { createSeededRandom } from '../util/seededRandom.ts';
 
 /**
  * A made-up but realistic run for the report tests: a Poisson load ramping to ~2.5 flows/s,

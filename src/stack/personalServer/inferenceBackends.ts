@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../../errors.ts';
 import type { LocalInferenceResult } from '../../protocol/personalServerApi.ts';
 import { createLognormalSampler, type LatencyPercentiles } from './lognormalSampler.ts';
-import { createSeededRandom } from './seededRandom.ts';
+import { createSeededRandom } from '../../util/seededRandom.ts';
 
 /** Backend configuration, as `startPersonalServer` takes it. */
 export type PersonalServerBackend =

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLognormalSampler } from './lognormalSampler.ts';
-import { createSeededRandom } from './seededRandom.ts';
+import { createSeededRandom } from '../../util/seededRandom.ts';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;

@@ -4,7 +4,7 @@
  * source is passed in, so tests pin the output with a seed.
  */
 import { ConfigError } from '../../errors.ts';
-import type { RandomSource } from './seededRandom.ts';
+import type { RandomSource } from '../../util/seededRandom.ts';
 
 /** z such that P(Z <= z) = 0.95 for a standard normal Z. */
 const Z_95 = 1.6448536269514722;

@@ -1,0 +1,329 @@
+/**
+ * `summary.json` of a run: built live from the collector's totals and the samples, or rebuilt
+ * after the fact from `flows.jsonl` + `timeseries.jsonl` (`vana-load report <dir>`), which also
+ * works for a run that crashed half-way. Both paths feed the same collector, so they agree.
+ */
+import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import { ConfigError, STEP_NAMES, VanaLoadError } from '../errors.ts';
+import type { FlowResult } from '../client/types.ts';
+import { createMetricsCollector, type CollectorTotals } from './collector.ts';
+import { RESULT_FILES } from './resultsWriter.ts';
+import type { ProcessResourceSummary, RunSummary, ThresholdVerdict, TimeseriesSample } from './types.ts';
+
+export type SummaryWithoutVerdict = Omit<RunSummary, 'thresholds' | 'verdict'>;
+
+/** Verdicts already evaluated, or the evaluator (src/metrics/thresholds.ts) to run on the summary. */
+export type ThresholdsInput = readonly ThresholdVerdict[] | ((summary: SummaryWithoutVerdict) => ThresholdVerdict[]);
+
+export interface BuildSummaryParameters {
+  /** `collector.totals(endedAt)`. */
+  totals: CollectorTotals;
+  /** Every sample of the run, in order (about 0.5 kB each: 2 MB for an hour). */
+  samples: readonly TimeseriesSample[];
+  runId: string;
+  milestone: string | null;
+  startedAt: number;
+  endedAt: number;
+  interrupted?: boolean;
+  /** `configForDisplay(config)`: never the raw config. */
+  config: Record<string, unknown>;
+  /** `node`, `platform` and `cpus` default to this process's. */
+  environment: Pick<RunSummary['environment'], 'chainId' | 'target' | 'loadModel'> & Partial<RunSummary['environment']>;
+  /** Defaults to the mean `targetRate` of the samples, null when they have none. */
+  targetRate?: number | null;
+  thresholds?: ThresholdsInput;
+}
+
+const round3 = (value: number): number => Math.round(value * 1_000) / 1_000;
+const mean = (values: readonly number[]): number => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
+const ratio = (part: number, whole: number): number | null => (whole === 0 ? null : part / whole);
+
+/**
+ * Per-process CPU and memory over the run. RSS growth compares the mean of the last quarter of
+ * the samples with the first quarter: the "memory is stable" figure.
+ */
+export function summarizeResources(
+  samples: readonly TimeseriesSample[],
+  { durationMs, completed }: { durationMs: number; completed: number },
+): ProcessResourceSummary[] {
+  const byName = new Map<string, { pid: number; cpu: number[]; rss: number[]; fdsPeak?: number }>();
+  for (const sample of samples) {
+    for (const { name, pid, cpuPercent, rssBytes, fds } of sample.processes) {
+      let series = byName.get(name);
+      if (!series) byName.set(name, (series = { pid, cpu: [], rss: [] }));
+      series.pid = pid;
+      series.cpu.push(cpuPercent);
+      series.rss.push(rssBytes);
+      if (fds !== undefined) series.fdsPeak = Math.max(series.fdsPeak ?? 0, fds);
+    }
+  }
+  return [...byName].map(([name, { pid, cpu, rss, fdsPeak }]) => {
+    const quarter = Math.max(1, Math.floor(rss.length / 4));
+    const cpuAvg = mean(cpu);
+    const summary: ProcessResourceSummary = {
+      name,
+      pid,
+      cpuAvgPercent: round3(cpuAvg),
+      cpuPeakPercent: round3(Math.max(...cpu)),
+      rssAvgBytes: Math.round(mean(rss)),
+      rssPeakBytes: Math.max(...rss),
+      rssGrowthBytes: Math.round(mean(rss.slice(-quarter)) - mean(rss.slice(0, quarter))),
+      cpuMsPerFlow: completed === 0 ? null : round3((cpuAvg * durationMs) / 100 / completed),
+    };
+    if (fdsPeak !== undefined) summary.fdsPeak = fdsPeak;
+    return summary;
+  });
+}
+
+/**
+ * Builds a run's `summary.json`; `verdict` is `pass` when every threshold passes.
+ *
+ * @example
+ * const summary = buildSummary({
+ *   totals: collector.totals(endedAt), samples, runId, milestone: 'ms-03', startedAt, endedAt,
+ *   config: configForDisplay(config), environment: { chainId: 31337, target: 'local', loadModel: 'closed' },
+ *   thresholds: (summary) => evaluateThresholds(summary, thresholds),
+ * });
+ */
+export function buildSummary({
+  totals,
+  samples,
+  runId,
+  milestone,
+  startedAt,
+  endedAt,
+  interrupted = false,
+  config,
+  environment,
+  targetRate,
+  thresholds = [],
+}: BuildSummaryParameters): RunSummary {
+  const durationMs = Math.max(0, endedAt - startedAt);
+  const durationS = durationMs / 1_000;
+  const { counts } = totals;
+  const sampledTargets = samples.flatMap((sample) => (sample.targetRate === undefined ? [] : [sample.targetRate]));
+  const target = targetRate ?? (sampledTargets.length > 0 ? round3(mean(sampledTargets)) : null);
+  const perSecond = (count: number): number => (durationS > 0 ? round3(count / durationS) : 0);
+
+  const summary: SummaryWithoutVerdict = {
+    version: 1,
+    runId,
+    milestone,
+    startedAt,
+    endedAt,
+    durationS: round3(durationS),
+    interrupted,
+    config,
+    environment: { node: process.version, platform: process.platform, cpus: availableParallelism(), ...environment },
+    counts: { ...counts },
+    rates: {
+      successRate: ratio(counts.succeeded, counts.completed + counts.dropped) ?? 0,
+      txSuccessRate: ratio(totals.transactions.successes, totals.transactions.attempts),
+      uploadSuccessRate: ratio(totals.uploads.successes, totals.uploads.attempts),
+      flowsPerS: perSecond(counts.completed),
+      targetRate: target,
+      achievedRate: target === null ? null : perSecond(counts.started),
+    },
+    steps: totals.steps,
+    errors: totals.errors,
+    resources: summarizeResources(samples, { durationMs, completed: counts.completed }),
+    eventLoopLagMs: {
+      mean: round3(mean(samples.map((sample) => sample.eventLoopLagMs.mean))),
+      max: samples.reduce((max, sample) => Math.max(max, sample.eventLoopLagMs.max), 0),
+    },
+    retries: totals.retries,
+    breaker: totals.breaker,
+    phases: totals.phases,
+  };
+  const verdicts = typeof thresholds === 'function' ? thresholds(summary) : [...thresholds];
+  return { ...summary, thresholds: verdicts, verdict: verdicts.every((verdict) => verdict.pass) ? 'pass' : 'fail' };
+}
+
+// What the rebuild reads from each line: enough to trust it, loose so added fields pass through.
+const flowLine = z.looseObject({
+  flowId: z.number(),
+  scheduledAt: z.number(),
+  endedAt: z.number(),
+  success: z.boolean(),
+  e2eMs: z.number().nonnegative(),
+  retries: z.number(),
+  steps: z.partialRecord(z.enum(STEP_NAMES), z.number().nonnegative()),
+  phase: z.string().optional(),
+  error: z.looseObject({ step: z.enum(STEP_NAMES), errorClass: z.string(), message: z.string() }).optional(),
+});
+const sampleLine = z.looseObject({
+  t: z.number(),
+  elapsedS: z.number(),
+  started: z.number(),
+  dropped: z.number(),
+  eventLoopLagMs: z.object({ mean: z.number(), max: z.number() }),
+  processes: z.array(z.looseObject({ name: z.string(), pid: z.number(), cpuPercent: z.number(), rssBytes: z.number() })),
+});
+
+/**
+ * Calls `onValue` with each line of a JSON-lines file, checked by `schema`. A bad last line is a
+ * write cut short by a crash and is skipped; a bad line before the last is corruption and throws.
+ * A missing file has no lines.
+ */
+async function readJsonLines<T>(path: string, schema: z.ZodType<T>, onValue: (value: T) => void): Promise<boolean> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  let lineNumber = 0;
+  let bad: { lineNumber: number; reason: string } | undefined;
+  try {
+    for await (const line of createInterface({ input: handle.createReadStream(), crlfDelay: Infinity })) {
+      lineNumber++;
+      if (bad) break;
+      if (line.trim() === '') continue;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch (err) {
+        bad = { lineNumber, reason: (err as Error).message };
+        continue;
+      }
+      const result = schema.safeParse(parsed);
+      if (result.success) onValue(result.data);
+      else bad = { lineNumber, reason: `${result.error.issues[0]?.path.join('.')}: ${result.error.issues[0]?.message}` };
+    }
+  } finally {
+    await handle.close();
+  }
+  if (bad && bad.lineNumber < lineNumber) {
+    throw new VanaLoadError(`Invalid line ${bad.lineNumber} in ${path}`, {
+      code: 'RESULTS_LINE_INVALID',
+      metaMessages: [`reason: ${bad.reason}`],
+    });
+  }
+  return true;
+}
+
+// The fields of an old summary.json the rebuild reuses.
+const previousSummary = z.looseObject({
+  version: z.literal(1),
+  runId: z.string(),
+  milestone: z.string().nullable(),
+  startedAt: z.number(),
+  endedAt: z.number(),
+  interrupted: z.boolean(),
+  config: z.record(z.string(), z.unknown()),
+  environment: z.looseObject({ chainId: z.number().nullable(), target: z.enum(['local', 'remote']), loadModel: z.string() }),
+  rates: z.looseObject({ targetRate: z.number().nullable() }),
+  phases: z.array(z.looseObject({ name: z.string(), startedAt: z.number() })),
+  thresholds: z.array(z.looseObject({ expression: z.string(), pass: z.boolean() })),
+});
+
+async function readPreviousSummary(path: string): Promise<RunSummary | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  let result: ReturnType<typeof previousSummary.safeParse>;
+  try {
+    result = previousSummary.safeParse(JSON.parse(text));
+  } catch (err) {
+    throw new VanaLoadError(`Invalid JSON in ${path}`, { code: 'RESULTS_SUMMARY_INVALID', cause: err });
+  }
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new VanaLoadError(`Invalid ${path}`, {
+      code: 'RESULTS_SUMMARY_INVALID',
+      metaMessages: [`field: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`],
+    });
+  }
+  return result.data as unknown as RunSummary;
+}
+
+export interface RebuildSummaryOptions {
+  /** Defaults to the verdicts of the existing `summary.json`, if any. */
+  thresholds?: ThresholdsInput;
+}
+
+/**
+ * Rebuilds `summary.json` from a results directory: percentiles, counts and errors from
+ * `flows.jsonl`; resources, dropped arrivals, phases, retries and the breaker from
+ * `timeseries.jsonl`; run id, config and environment from the old `summary.json` when there is
+ * one. `interrupted` is true when there was none or it said so. Reads flows as a stream, so a
+ * 100k-flow run takes no more memory than a small one.
+ *
+ * @example
+ * const summary = await rebuildSummaryFromDir('results/2026-11-23T11-40-00Z-ms03-ab12');
+ */
+export async function rebuildSummaryFromDir(dir: string, { thresholds }: RebuildSummaryOptions = {}): Promise<RunSummary> {
+  const previous = await readPreviousSummary(join(dir, RESULT_FILES.summary));
+  const samples: TimeseriesSample[] = [];
+  const hasSamples = await readJsonLines(join(dir, RESULT_FILES.timeseries), sampleLine, (sample) => {
+    samples.push(sample as unknown as TimeseriesSample);
+  });
+
+  const runStartedAt = previous?.startedAt ?? (samples[0] ? samples[0].t - samples[0].elapsedS * 1_000 : undefined);
+  const collector = createMetricsCollector({ now: () => runStartedAt ?? 0 });
+  // Phase boundaries come from the old summary when it has them. Otherwise a phase began between
+  // the sample before it and its first sample. Drops and the breaker are only in the samples;
+  // drops are attributed to the phase of the sample that counted them.
+  const phasesKnown = (previous?.phases.length ?? 0) > 0;
+  for (const phase of previous?.phases ?? []) collector.phaseStarted(phase.name, phase.startedAt);
+  let before: TimeseriesSample | undefined;
+  for (const sample of samples) {
+    if (!phasesKnown && sample.phase !== undefined && sample.phase !== before?.phase) {
+      collector.phaseStarted(sample.phase, before?.t ?? runStartedAt);
+    }
+    if (sample.breaker !== undefined) collector.breakerChanged(sample.breaker);
+    for (let i = before?.dropped ?? 0; i < sample.dropped; i++) collector.flowDropped(sample.t, sample.phase);
+    before = sample;
+  }
+
+  let firstScheduledAt = Infinity;
+  let lastEndedAt = -Infinity;
+  const hasFlows = await readJsonLines(join(dir, RESULT_FILES.flows), flowLine, (line) => {
+    const flow = line as unknown as FlowResult;
+    collector.flowStarted(flow.flowId, flow.scheduledAt, flow.phase);
+    collector.flowFinished(flow);
+    firstScheduledAt = Math.min(firstScheduledAt, flow.scheduledAt);
+    lastEndedAt = Math.max(lastEndedAt, flow.endedAt);
+  });
+  if (!previous && !hasSamples && !hasFlows) {
+    throw new ConfigError(`Not a results directory: ${dir}`, {
+      code: 'RESULTS_DIR_INVALID',
+      metaMessages: [`expected: ${Object.values(RESULT_FILES).slice(0, 3).join(', ')}`],
+    });
+  }
+
+  const last = samples.at(-1);
+  const startedAt = runStartedAt ?? (Number.isFinite(firstScheduledAt) ? firstScheduledAt : 0);
+  const interrupted = !previous || previous.interrupted;
+  const endedAt = previous && !previous.interrupted ? previous.endedAt : Math.max(last?.t ?? startedAt, lastEndedAt);
+  const totals = collector.totals(endedAt);
+  // Flows still in flight when the run stopped were counted as started by the sampler only.
+  totals.counts.started = Math.max(totals.counts.started, last?.started ?? 0);
+  totals.inFlight = totals.counts.started - totals.counts.completed;
+  if (last?.retriesByStep) totals.retries.byStep = last.retriesByStep;
+  // Transitions counted live are exact; replaying the sampled states misses the quick ones.
+  if (totals.breaker && last?.breakerTransitions) totals.breaker = { ...last.breakerTransitions, finalState: totals.breaker.finalState };
+
+  return buildSummary({
+    totals,
+    samples,
+    runId: previous?.runId ?? basename(dir),
+    milestone: previous?.milestone ?? null,
+    startedAt,
+    endedAt,
+    interrupted,
+    config: previous?.config ?? {},
+    environment: previous?.environment ?? { chainId: null, target: 'local', loadModel: 'unknown' },
+    targetRate: previous?.rates.targetRate,
+    thresholds: thresholds ?? previous?.thresholds ?? [],
+  });
+}
