@@ -5,6 +5,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { configOptions } from '../config/configOptions.ts';
+import { duration } from '../config/parsers.ts';
 import { loadConfig, type ConfigFlags } from '../config/loadConfig.ts';
 import type { VanaLoadConfig } from '../config/schema.ts';
 import { EXIT_CODES } from '../errors.ts';
@@ -67,4 +68,21 @@ export async function runMilestoneMain(main: () => Promise<number>): Promise<nev
   // Let stdout drain before exiting (piped output in CI).
   await new Promise<void>((resolve) => (process.stdout.write('') ? resolve() : process.stdout.once('drain', () => resolve())));
   process.exit(code);
+}
+
+const durationParser = duration(0, 7 * 86_400_000);
+
+/** Validates a duration flag (`500ms`, `90s`, `5m`, `1h30m`) and keeps the text; `durationMs` converts it. */
+export function durationFlag(name: string) {
+  return (value: string): string => {
+    if (!durationParser.parse(value).ok) throw new InvalidArgumentError(`${name} must be ${durationParser.expected}, got "${value}"`);
+    return value;
+  };
+}
+
+/** Milliseconds of a duration flag already checked by `durationFlag`. */
+export function durationMs(value: string): number {
+  const parsed = durationParser.parse(value);
+  if (!parsed.ok) throw new InvalidArgumentError(`not a duration: "${value}"`);
+  return parsed.value;
 }

@@ -30,10 +30,10 @@ export interface Threshold {
 }
 
 /**
- * What thresholds are evaluated against: the summary before its verdicts exist. `funding` is not
- * in `RunSummary` yet; direct-mode runs (MS-05) that fund wallets in the background report it here.
+ * What thresholds are evaluated against: the summary before its verdicts exist. Only the funding
+ * latency is needed of `funding` (direct-mode runs that fund wallets in the background).
  */
-export type ThresholdSubject = Omit<RunSummary, 'thresholds' | 'verdict'> & {
+export type ThresholdSubject = Omit<RunSummary, 'thresholds' | 'verdict' | 'funding'> & {
   funding?: { latencyMs: Percentiles | null } | null;
 };
 

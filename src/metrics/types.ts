@@ -124,6 +124,8 @@ export interface RunSummary {
     chainId: number | null;
     target: 'local' | 'remote';
     loadModel: string;
+    /** PRNG seed of a poisson model, to reproduce its arrivals. */
+    seed?: number;
   };
   counts: { started: number; completed: number; succeeded: number; failed: number; dropped: number };
   rates: {
@@ -147,4 +149,16 @@ export interface RunSummary {
   phases: PhaseSummary[];
   thresholds: ThresholdVerdict[];
   verdict: 'pass' | 'fail';
+  /** Direct mode: wallets funded by the background worker and request → funded latency; null in relayed mode. */
+  funding?: { funded: number; latencyMs: Percentiles | null } | null;
+  /** What the load model did against its plan (open models: target vs achieved rate, lag). */
+  scheduler?: {
+    targetRate: number | null;
+    achievedRate: number | null;
+    arrivalRate: number | null;
+    lagMs: { mean: number; max: number };
+    peakInFlight: number;
+    droppedBy: Record<string, number>;
+    abortedAfterDrain: number;
+  };
 }

@@ -6,9 +6,19 @@
  * Cost: the S2K hashes `s2kIterationCount(countByte)` bytes on every encrypt and every decrypt,
  * 16 MiB with openpgp's default count byte 224, through node:crypto's native SHA-256, on the
  * calling thread. That dominates the cost for files under ~1 MB (see scripts/bench-crypto.ts).
+ *
+ * Memory: openpgp builds the whole S2K input (16 MiB at the default count) as one buffer, so N
+ * key derivations at once hold N × 16 MiB: 50 concurrent flows pushed the harness past 800 MB of
+ * RSS. The hashing is CPU-bound on this thread anyway, so running more than a couple at once buys
+ * no throughput; `S2K_CONCURRENCY` of them run at a time per process and the rest wait their turn.
  */
 import * as openpgp from 'openpgp';
+import pLimit from 'p-limit';
 import { VanaLoadError } from '../errors.ts';
+
+/** Key derivations (encrypt or decrypt) running at once in this process; see the module comment. */
+export const S2K_CONCURRENCY = 2;
+const s2kSlots = pLimit(S2K_CONCURRENCY);
 
 /** openpgp's default S2K count byte (224 = 16 MiB hashed), what the Vana SDK uses. */
 export const DEFAULT_S2K_ITERATION_COUNT_BYTE: number = openpgp.config.s2kIterationCountByte;
@@ -60,7 +70,7 @@ export async function encryptWithPassword(
     });
   }
   const message = await openpgp.createMessage({ binary: data });
-  return await openpgp.encrypt({
+  return await s2kSlots(() => openpgp.encrypt({
     message,
     passwords: [password],
     format: 'binary',
@@ -74,7 +84,7 @@ export async function encryptWithPassword(
       preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes256,
       preferredCompressionAlgorithm: openpgp.enums.compression.uncompressed,
     },
-  });
+  }));
 }
 
 /**
@@ -103,7 +113,7 @@ export async function decryptWithPassword(data: Uint8Array, password: string): P
     });
   }
   try {
-    const { data: plaintext } = await openpgp.decrypt({ message, passwords: [password], format: 'binary' });
+    const { data: plaintext } = await s2kSlots(() => openpgp.decrypt({ message, passwords: [password], format: 'binary' }));
     return plaintext;
   } catch (cause) {
     throw new VanaLoadError('OpenPGP decryption failed: wrong password or corrupted message', {

@@ -1,33 +1,27 @@
 #!/usr/bin/env node
 /**
- * `npx tsx src/scripts/wallet-manager.ts`: generates, funds, validates and sweeps the virtual
- * users' HD wallets (ARCHITECTURE.md 4). See `--help`.
+ * `npx tsx src/scripts/wallet-manager.ts` (`npm run wallets --`): generates, funds, validates and
+ * sweeps the virtual users' HD wallets (ARCHITECTURE.md 4). See `--help`.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Address, LocalAccount } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
 import { exitCodeFor, formatError } from '../cli/exitWithError.ts';
 import { configOptions, type ConfigOption } from '../config/configOptions.ts';
 import { loadConfig, type ConfigEnv, type ConfigFlags } from '../config/loadConfig.ts';
 import { etherAmount, integer, url, type FieldParser } from '../config/parsers.ts';
-import { configField, type ConfigKey, type VanaLoadConfig } from '../config/schema.ts';
-import { ConfigError, EXIT_CODES, InfrastructureError } from '../errors.ts';
-import { isStackHealthy } from '../stack/ensureStack.ts';
-import { deployerAccount } from '../stack/devAccounts.ts';
-import { DEFAULT_MANIFEST_PATH, readManifest } from '../stack/manifest.ts';
+import { configField, type ConfigKey } from '../config/schema.ts';
+import { ConfigError, EXIT_CODES } from '../errors.ts';
+import { DEFAULT_MANIFEST_PATH } from '../stack/manifest.ts';
 import { DEFAULT_FUNDING_BATCH_SIZE, fundWallets, sweepWallets, validateWallets } from '../wallets/funding.ts';
-import { createHdWallets } from '../wallets/hdWallets.ts';
-import { formatNative, readChainId } from '../wallets/walletChain.ts';
+import { createHdWallets, type HdWallets } from '../wallets/hdWallets.ts';
+import { formatNative } from '../wallets/walletChain.ts';
 import { createWalletFile, readWalletFile, type WalletFile } from '../wallets/walletFile.ts';
-
-/** anvil's default chain id, which the local stack keeps. */
-const LOCAL_CHAIN_ID = 31337;
+import { chainIdForNewWallets, resolveWalletTarget, type WalletTarget } from './walletTarget.ts';
 
 /** Config fields this command takes under their usual flags (`--max-spend`, …). */
 const CONFIG_FLAG_KEYS: readonly ConfigKey[] = [
-  'target.kind',
   'wallets.walletFile',
   'wallets.maxSpendWei',
   'wallets.allowMainnet',
@@ -48,18 +42,6 @@ interface WalletManagerOptions {
   rpcUrl?: string;
   manifest: string;
   batchSize: number;
-}
-
-/** Where funds move: the chain, the funder and (to fund) the BatchFunder contract. */
-interface Chain {
-  rpcUrl: string;
-  chainId: number;
-  funder: LocalAccount | undefined;
-  batchFunder: Address | undefined;
-  /** Undefined = no cap (dev funds of the local chain). */
-  maxSpendWei: bigint | undefined;
-  allowMainnet: boolean;
-  description: string;
 }
 
 export interface WalletManagerIo {
@@ -97,8 +79,9 @@ function buildProgram(run: (opts: WalletManagerOptions) => Promise<void>): Comma
       "Generate, fund, validate and sweep the virtual users' HD wallets (m/44'/60'/0'/0/i of one mnemonic in the wallet file).\n" +
         'Actions run in this order: generate, fund, validate, sweep. At least one is required.',
     )
-    .option('--generate <n>', 'write a new wallet file with a fresh random mnemonic for n wallets (refuses to replace one); needs no chain', flagValue(integer(1, 1_000_000)))
-    .option('--fund', "bring every wallet of the file up to --amount through the BatchFunder contract (many wallets per transaction); funding twice sends nothing")
+    .showHelpAfterError('(run with --help for usage)')
+    .option('--generate <n>', 'write a new wallet file with a fresh random mnemonic for n wallets (refuses to replace one)', flagValue(integer(1, 1_000_000)))
+    .option('--fund', 'bring every wallet of the file up to --amount through the BatchFunder contract (many wallets per transaction); funding twice sends nothing')
     .option('--validate', 'check every wallet holds at least --min-balance; exit code 1 when one does not')
     .option('--sweep', "send every wallet's balance, minus gas, back to the funder; empty wallets are skipped")
     .option(
@@ -107,97 +90,41 @@ function buildProgram(run: (opts: WalletManagerOptions) => Promise<void>): Comma
       checkedText(fundingAmount.parser),
     )
     .option('--min-balance <eth>', 'validate: the least a wallet must hold (default: --amount)', flagValue(etherAmount('0', '1000000')))
-    .option('--rpc-url <url>', 'JSON-RPC endpoint; local target: instead of the stack manifest (then --batch-funder-address too, unless the manifest names the same chain); remote: instead of VANA_RPC_URLS', flagValue(url()))
-    .option('--manifest <path>', 'local target: manifest of the running stack (npm run dev)', DEFAULT_MANIFEST_PATH)
+    .option('--rpc-url <url>', 'JSON-RPC endpoint of the chain, instead of the local stack manifest (default: VANA_RPC_URLS when VANA_TARGET=remote)', flagValue(url()))
+    .option('--manifest <path>', 'manifest of the running local stack (npm run dev)', DEFAULT_MANIFEST_PATH)
     .option('--batch-size <n>', 'wallets per funding transaction', flagValue(integer(1, 10_000)), DEFAULT_FUNDING_BATCH_SIZE);
   for (const option of CONFIG_FLAGS) program.option(option.flags, option.help);
   program.addHelpText(
     'after',
     `
 Targets:
-  local (default)  The running local stack (npm run dev) is found through its manifest; its anvil dev
-                   account 0 (the deployer) is the funder. --fund, --validate and --sweep need that stack
-                   running: a stack started just for this command would stop, funds and all, when it exits.
-                   --max-spend applies only when given as a flag (dev funds are free).
-  remote           VANA_RPC_URLS, VANA_CHAIN_ID, VANA_FUNDER_PRIVATE_KEY (secret: env or .env only) and, to
-                   fund, VANA_BATCH_FUNDER_ADDRESS come from the environment or .env. Funding refuses known
-                   mainnets (1, 1480) without --allow-mainnet and totals above --max-spend (default 1).
+  local stack (default)  The running stack of \`npm run dev\` is found through its manifest; its anvil dev
+                         account 0 is the funder. --fund, --validate and --sweep need that stack running
+                         (exit code 3 otherwise): a stack started just for this command would stop, funds
+                         and all, when it exits. --max-spend applies only when given (dev funds are free).
+  --rpc-url <url>        Any chain. The funder is VANA_FUNDER_PRIVATE_KEY (environment or .env, never a
+                         flag); without one, a local anvil chain (id 31337) is funded by its dev account 0.
+                         The BatchFunder is --batch-funder-address, or the stack's when the URL is its RPC.
+                         --max-spend (default 1) caps every funder but the dev account. With
+                         VANA_TARGET=remote, VANA_RPC_URLS and VANA_CHAIN_ID are the defaults.
+  Known mainnets (1, 1480) are refused for --fund and --sweep unless --allow-mainnet.
 
 The wallet file holds the mnemonic, never a key list; it is written with mode 0600 and refused when
-others may read it (fix: chmod 600 <file>). The mnemonic is never printed.
+others may read it (fix: chmod 600 <file>). Neither the mnemonic nor any key is ever printed.
 
 Examples:
   npm run dev                                                  # in another terminal
   npx tsx src/scripts/wallet-manager.ts --generate 1000 --fund
   npx tsx src/scripts/wallet-manager.ts --validate
   npx tsx src/scripts/wallet-manager.ts --sweep
+  VANA_FUNDER_PRIVATE_KEY=0x… npx tsx src/scripts/wallet-manager.ts --rpc-url https://rpc.moksha.vana.org \\
+    --batch-funder-address 0x… --generate 100 --fund --amount 0.001 --max-spend 0.2
 
-Exit codes: 0 ok, 1 validate found underfunded wallets or a fund/sweep failed, 2 bad usage or config,
-3 infrastructure (no running stack, RPC unreachable).`,
+Exit codes: 0 ok, 1 validate found underfunded wallets or a fund/sweep failed, 2 bad usage or config
+(the flag is named), 3 infrastructure (no running stack, RPC unreachable).`,
   );
   program.action((opts: WalletManagerOptions) => run(opts));
   return program;
-}
-
-async function resolveChain(opts: WalletManagerOptions, config: VanaLoadConfig, maxSpendFlagGiven: boolean, needsFunder: boolean): Promise<Chain> {
-  const { wallets, contracts } = config;
-  if (config.target.kind === 'remote') {
-    const rpcUrl = config.chain.rpcUrls[0];
-    if (rpcUrl === undefined) throw new ConfigError('The remote target needs VANA_RPC_URLS (--rpc-url)');
-    if (needsFunder && wallets.funderPrivateKey === undefined) {
-      throw new ConfigError('Funding and sweeping on the remote target need VANA_FUNDER_PRIVATE_KEY (in the environment or .env)', {
-        code: 'CONFIG_MISSING',
-      });
-    }
-    return {
-      rpcUrl,
-      chainId: config.chain.chainId,
-      funder: wallets.funderPrivateKey === undefined ? undefined : privateKeyToAccount(wallets.funderPrivateKey),
-      batchFunder: contracts.batchFunderAddress,
-      maxSpendWei: wallets.maxSpendWei,
-      allowMainnet: wallets.allowMainnet,
-      description: `remote chain ${config.chain.chainId} at ${rpcUrl}`,
-    };
-  }
-  const manifest = await readManifest(opts.manifest).catch(() => undefined);
-  const maxSpendWei = maxSpendFlagGiven ? wallets.maxSpendWei : undefined;
-  if (opts.rpcUrl !== undefined) {
-    const chainId = await readChainId(opts.rpcUrl);
-    const sameChain = manifest !== undefined && manifest.rpcUrl === opts.rpcUrl;
-    return {
-      rpcUrl: opts.rpcUrl,
-      chainId,
-      funder: deployerAccount(),
-      batchFunder: contracts.batchFunderAddress ?? (sameChain ? manifest.contracts.batchFunder : undefined),
-      maxSpendWei,
-      allowMainnet: wallets.allowMainnet,
-      description: `local chain ${chainId} at ${opts.rpcUrl}`,
-    };
-  }
-  if (manifest === undefined || !(await isStackHealthy(manifest))) {
-    throw new InfrastructureError(`No running local stack (${manifest === undefined ? `no manifest at ${opts.manifest}` : `the stack of ${opts.manifest} does not answer`})`, {
-      code: 'STACK_NOT_RUNNING',
-      metaMessages: [
-        'fix: start the stack first in another terminal: npm run dev',
-        'A stack started just for this command would stop when it exits, and the funded chain with it.',
-      ],
-    });
-  }
-  return {
-    rpcUrl: manifest.rpcUrl,
-    chainId: manifest.chainId,
-    funder: deployerAccount(),
-    batchFunder: contracts.batchFunderAddress ?? manifest.contracts.batchFunder,
-    maxSpendWei,
-    allowMainnet: wallets.allowMainnet,
-    description: `local stack chain ${manifest.chainId} at ${manifest.rpcUrl} (manifest ${opts.manifest})`,
-  };
-}
-
-async function generateChainId(opts: WalletManagerOptions, config: VanaLoadConfig): Promise<number> {
-  if (config.target.kind === 'remote') return config.chain.chainId;
-  const manifest = await readManifest(opts.manifest).catch(() => undefined);
-  return manifest?.chainId ?? LOCAL_CHAIN_ID;
 }
 
 /**
@@ -240,96 +167,147 @@ async function manageWallets(opts: WalletManagerOptions, configFlags: ConfigFlag
     flags: { ...configFlags, fundingAmount: opts.amount, rpcUrls: opts.rpcUrl },
   });
   const { walletFile: walletPath, fundingAmountWei: amountWei } = config.wallets;
-  const needsChain = Boolean(opts.fund || opts.validate || opts.sweep);
-  // Checked before the wallet file is written: a missing stack must not leave a half-done setup.
-  const chain = needsChain ? await resolveChain(opts, config, configFlags.maxSpend !== undefined, Boolean(opts.fund || opts.sweep)) : undefined;
-  if (chain) print(`target: ${chain.description}`);
+  if (opts.fund && amountWei === 0n) {
+    throw new ConfigError(`${fundingAmount.env} (--amount) must be more than 0 to fund, got 0`, { code: 'CONFIG_INVALID' });
+  }
+  const given = { maxSpend: configFlags.maxSpend !== undefined, chainId: configFlags.chainId !== undefined };
+  const targetParams = { config, rpcUrl: opts.rpcUrl, manifestPath: opts.manifest, given };
+  // The chain is checked before the wallet file is written: a missing stack must not leave a half-done setup.
+  const target = opts.fund || opts.validate || opts.sweep ? await resolveWalletTarget({ ...targetParams, sends: Boolean(opts.fund || opts.sweep) }) : undefined;
+  if (target) print(`target: ${target.description}`);
+  const funding = target && opts.fund ? checkCanFund(target, opts.generate, amountWei) : undefined;
 
   let file: WalletFile;
   if (opts.generate !== undefined) {
-    file = await createWalletFile({ path: walletPath, count: opts.generate, chainId: chain?.chainId ?? (await generateChainId(opts, config)) });
+    file = await createWalletFile({ path: walletPath, count: opts.generate, chainId: target?.chainId ?? (await chainIdForNewWallets(targetParams)) });
     const first = createHdWallets(file.mnemonic).deriveAddress(0);
     print(`generated ${file.count} wallets for chain ${file.chainId} in ${walletPath} (mode 0600; the mnemonic is not printed); wallet 0 is ${first}`);
   } else {
     file = await readWalletFile(walletPath);
   }
-  if (!chain) return EXIT_CODES.ok;
-  if (file.chainId !== chain.chainId) {
-    throw new ConfigError(`Wallet file ${walletPath} was generated for chain ${file.chainId}, but the target is chain ${chain.chainId}`, {
+  if (!target) return EXIT_CODES.ok;
+  if (file.chainId !== target.chainId) {
+    throw new ConfigError(`Wallet file ${walletPath} was generated for chain ${file.chainId}, but the target is chain ${target.chainId}`, {
       code: 'WALLET_FILE_CHAIN_MISMATCH',
       metaMessages: ['fix: pass the --wallet-file of this chain, or generate one for it (--generate <n> --wallet-file <new path>)'],
     });
   }
-  const wallets = createHdWallets(file.mnemonic);
-  const native = (wei: bigint): string => formatNative(wei, chain.chainId);
-  const { rpcUrl, chainId, allowMainnet } = chain;
+  const ctx: ActionContext = { target, file, wallets: createHdWallets(file.mnemonic), native: (wei) => formatNative(wei, target.chainId), print };
   let exitCode: number = EXIT_CODES.ok;
-
-  if (opts.fund) {
-    const { funder, batchFunder } = chain;
-    if (funder === undefined) throw new ConfigError('Funding needs a funder key (VANA_FUNDER_PRIVATE_KEY)', { code: 'CONFIG_MISSING' });
-    if (batchFunder === undefined) {
-      throw new ConfigError('Funding needs the BatchFunder contract: set VANA_BATCH_FUNDER_ADDRESS (--batch-funder-address)', { code: 'CONFIG_MISSING' });
+  if (funding) {
+    try {
+      await fund(ctx, funding, amountWei, opts.batchSize);
+    } catch (err) {
+      if (opts.generate !== undefined) print(`note: ${walletPath} was written; fund its wallets with --fund (without --generate)`);
+      throw err;
     }
-    print(`funding ${file.count} wallets to ${native(amountWei)} each from ${funder.address} through BatchFunder ${batchFunder}, ${opts.batchSize} per tx`);
-    const funded = await fundWallets({
-      rpcUrl,
-      chainId,
-      funder,
-      batchFunder,
-      wallets,
-      count: file.count,
-      amountWei,
-      batchSize: opts.batchSize,
-      allowMainnet,
-      topUp: true,
-      ...(chain.maxSpendWei === undefined ? {} : { maxSpendWei: chain.maxSpendWei }),
-      onProgress: ({ funded, total, txs, elapsedMs }) => print(`funded ${funded}/${total} (${txs} tx) ${seconds(elapsedMs)}`),
-    });
-    const gasUsed = funded.txs.map((tx) => tx.gasUsed);
-    print(
-      `fund done in ${seconds(funded.elapsedMs)}: ${funded.funded} funded, ${funded.skipped} already at ${native(amountWei)}; ` +
-        `${funded.txs.length} tx, gas per tx ${gasUsed.length ? `${gasUsed.reduce((a, b) => (a < b ? a : b))}-${gasUsed.reduce((a, b) => (a > b ? a : b))}` : '-'}; ` +
-        `sent ${native(funded.valueWei)}, gas paid ${native(funded.feesWei)}`,
-    );
   }
-
-  if (opts.validate) {
-    const minBalanceWei = opts.minBalance ?? amountWei;
-    const result = await validateWallets({ rpcUrl, chainId, wallets, count: file.count, minBalanceWei });
-    print(
-      `validate done in ${seconds(result.elapsedMs)}: ${result.funded}/${result.checked} wallets hold at least ${native(minBalanceWei)}, ` +
-        `${result.underfunded.length} below; total ${native(result.totalWei)}`,
-    );
-    for (const { index, address, balanceWei } of result.underfunded.slice(0, 10)) print(`  wallet ${index} ${address}: ${native(balanceWei)}`);
-    if (result.underfunded.length > 10) print(`  … and ${result.underfunded.length - 10} more`);
-    if (result.underfunded.length > 0) exitCode = EXIT_CODES.thresholdFailed;
-  }
-
-  if (opts.sweep) {
-    const { funder } = chain;
-    if (funder === undefined) throw new ConfigError('Sweeping needs the funder key (VANA_FUNDER_PRIVATE_KEY): funds go back to it', { code: 'CONFIG_MISSING' });
-    print(`sweeping ${file.count} wallets back to ${funder.address}`);
-    const step = Math.max(1, Math.ceil(file.count / 10));
-    const result = await sweepWallets({
-      rpcUrl,
-      chainId,
-      wallets,
-      count: file.count,
-      to: funder.address,
-      allowMainnet,
-      onProgress: ({ done, total, swept, skipped, elapsedMs }) => {
-        if (done % step === 0 || done === total) print(`swept ${swept}/${total} (${skipped} empty) ${seconds(elapsedMs)}`);
-      },
-    });
-    print(
-      `sweep done in ${seconds(result.elapsedMs)}: ${result.swept} swept, ${result.skipped} empty, ${result.failed.length} failed; ` +
-        `returned ${native(result.returnedWei)}, gas paid ${native(result.feesWei)}`,
-    );
-    for (const { index, address, message } of result.failed.slice(0, 10)) print(`  wallet ${index} ${address}: ${message}`);
-    if (result.failed.length > 0) exitCode = EXIT_CODES.thresholdFailed;
-  }
+  if (opts.validate && !(await validate(ctx, opts.minBalance ?? amountWei))) exitCode = EXIT_CODES.thresholdFailed;
+  if (opts.sweep && !(await sweep(ctx))) exitCode = EXIT_CODES.thresholdFailed;
   return exitCode;
+}
+
+interface ActionContext {
+  target: WalletTarget;
+  file: WalletFile;
+  wallets: HdWallets;
+  native: (wei: bigint) => string;
+  print: (line: string) => void;
+}
+
+interface FundingAccounts {
+  funder: LocalAccount;
+  batchFunder: Address;
+}
+
+/**
+ * Refusals known before the wallet file is written: no funder, no BatchFunder, or a value alone
+ * above --max-spend (fundWallets checks value plus gas again before it sends anything).
+ */
+function checkCanFund(target: WalletTarget, generate: number | undefined, amountWei: bigint): FundingAccounts {
+  if (target.funder === undefined) {
+    throw new ConfigError(`Funding chain ${target.chainId} needs a funder key: set VANA_FUNDER_PRIVATE_KEY in the environment or .env`, { code: 'CONFIG_MISSING' });
+  }
+  if (target.batchFunder === undefined) {
+    throw new ConfigError(`Funding chain ${target.chainId} needs its BatchFunder contract: pass --batch-funder-address (VANA_BATCH_FUNDER_ADDRESS)`, { code: 'CONFIG_MISSING' });
+  }
+  const valueWei = generate === undefined ? undefined : amountWei * BigInt(generate);
+  if (target.maxSpendWei !== undefined && valueWei !== undefined && valueWei > target.maxSpendWei) {
+    const native = (wei: bigint): string => formatNative(wei, target.chainId);
+    throw new ConfigError(`Funding ${generate} wallets × ${native(amountWei)} = ${native(valueWei)} plus gas exceeds --max-spend ${native(target.maxSpendWei)}; nothing was written or sent`, {
+      code: 'MAX_SPEND_EXCEEDED',
+      metaMessages: ['fix: raise --max-spend (VANA_MAX_SPEND), or generate fewer wallets or pass a smaller --amount'],
+    });
+  }
+  return { funder: target.funder, batchFunder: target.batchFunder };
+}
+
+async function fund({ target, file, wallets, native, print }: ActionContext, { funder, batchFunder }: FundingAccounts, amountWei: bigint, batchSize: number): Promise<void> {
+  const { rpcUrl, chainId, funderSource, maxSpendWei, allowMainnet } = target;
+  const cap = maxSpendWei === undefined ? 'no --max-spend cap (local dev funds)' : `--max-spend ${native(maxSpendWei)}`;
+  print(`funding ${file.count} wallets to ${native(amountWei)} each from ${funder.address} (${funderSource}) through BatchFunder ${batchFunder}, ${batchSize} per tx; ${cap}`);
+  const funded = await fundWallets({
+    rpcUrl,
+    chainId,
+    funder,
+    batchFunder,
+    wallets,
+    count: file.count,
+    amountWei,
+    batchSize,
+    allowMainnet,
+    topUp: true,
+    ...(maxSpendWei === undefined ? {} : { maxSpendWei }),
+    onProgress: ({ funded, total, txs, elapsedMs }) => print(`funded ${funded}/${total} (${txs} tx) ${seconds(elapsedMs)}`),
+  });
+  const gasUsed = funded.txs.map((tx) => tx.gasUsed);
+  const [least, most] = [gasUsed.reduce((a, b) => (a < b ? a : b), gasUsed[0] ?? 0n), gasUsed.reduce((a, b) => (a > b ? a : b), 0n)];
+  const gasRange = gasUsed.length === 0 ? '-' : least === most ? `${least}` : `${least}-${most}`;
+  print(
+    `fund done in ${seconds(funded.elapsedMs)}: ${funded.funded} funded, ${funded.skipped} already at ${native(amountWei)}; ` +
+      `${funded.txs.length} tx, gas per tx ${gasRange}; sent ${native(funded.valueWei)}, gas paid ${native(funded.feesWei)}`,
+  );
+}
+
+/** Prints the balances' verdict; false when a wallet holds less than `minBalanceWei`. */
+async function validate({ target, file, wallets, native, print }: ActionContext, minBalanceWei: bigint): Promise<boolean> {
+  const result = await validateWallets({ rpcUrl: target.rpcUrl, chainId: target.chainId, wallets, count: file.count, minBalanceWei });
+  print(
+    `validate done in ${seconds(result.elapsedMs)}: ${result.funded}/${result.checked} wallets hold at least ${native(minBalanceWei)}, ` +
+      `${result.underfunded.length} below; total ${native(result.totalWei)}`,
+  );
+  for (const { index, address, balanceWei } of result.underfunded.slice(0, 10)) print(`  wallet ${index} ${address}: ${native(balanceWei)}`);
+  if (result.underfunded.length > 10) print(`  … and ${result.underfunded.length - 10} more`);
+  return result.underfunded.length === 0;
+}
+
+/** Sweeps every wallet back to the funder; false when a wallet's sweep failed. */
+async function sweep({ target, file, wallets, native, print }: ActionContext): Promise<boolean> {
+  const { funder } = target;
+  if (funder === undefined) {
+    throw new ConfigError(`Sweeping chain ${target.chainId} needs the funder key the funds go back to: set VANA_FUNDER_PRIVATE_KEY in the environment or .env`, {
+      code: 'CONFIG_MISSING',
+    });
+  }
+  print(`sweeping ${file.count} wallets back to ${funder.address}`);
+  const step = Math.max(1, Math.ceil(file.count / 10));
+  const result = await sweepWallets({
+    rpcUrl: target.rpcUrl,
+    chainId: target.chainId,
+    wallets,
+    count: file.count,
+    to: funder.address,
+    allowMainnet: target.allowMainnet,
+    onProgress: ({ done, total, swept, skipped, elapsedMs }) => {
+      if (done % step === 0 || done === total) print(`swept ${swept}/${total} (${skipped} empty) ${seconds(elapsedMs)}`);
+    },
+  });
+  print(
+    `sweep done in ${seconds(result.elapsedMs)}: ${result.swept} swept, ${result.skipped} empty, ${result.failed.length} failed; ` +
+      `returned ${native(result.returnedWei)}, gas paid ${native(result.feesWei)}`,
+  );
+  for (const { index, address, message } of result.failed.slice(0, 10)) print(`  wallet ${index} ${address}: ${message}`);
+  return result.failed.length === 0;
 }
 
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
