@@ -472,6 +472,13 @@ export const CONFIG_SCHEMA = {
       parser: text(),
       default: 'Summarize this data as JSON: {{data}}',
     }),
+    s2kCountByte: optionalField({
+      env: 'VANA_S2K_COUNT_BYTE',
+      flag: '--s2k-count-byte',
+      description:
+        "OpenPGP S2K count byte of the user files (RFC 4880: 224 hashes 16 MiB per encrypt and per decrypt, 96 hashes 64 KiB). Unset = openpgp's default 224, as the Vana SDK; MS-05 and the capacity bench default to 96 (see their READMEs).",
+      parser: integer(0, 255, 'byte'),
+    }),
   },
   stack: {
     anvilPort: field({

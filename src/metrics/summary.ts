@@ -35,6 +35,11 @@ export interface BuildSummaryParameters {
   environment: Pick<RunSummary['environment'], 'chainId' | 'target' | 'loadModel'> & Partial<RunSummary['environment']>;
   /** Defaults to the mean `targetRate` of the samples, null when they have none. */
   targetRate?: number | null;
+  /**
+   * Flows started per second of the arrival schedule, as the load model counted it (open models).
+   * Default: started over the whole run, which includes the drain after the last arrival.
+   */
+  achievedRate?: number | null;
   thresholds?: ThresholdsInput;
 }
 
@@ -100,6 +105,7 @@ export function buildSummary({
   config,
   environment,
   targetRate,
+  achievedRate,
   thresholds = [],
 }: BuildSummaryParameters): RunSummary {
   const durationMs = Math.max(0, endedAt - startedAt);
@@ -126,7 +132,7 @@ export function buildSummary({
       uploadSuccessRate: ratio(totals.uploads.successes, totals.uploads.attempts),
       flowsPerS: perSecond(counts.completed),
       targetRate: target,
-      achievedRate: target === null ? null : perSecond(counts.started),
+      achievedRate: target === null ? null : achievedRate != null ? round3(achievedRate) : perSecond(counts.started),
     },
     steps: totals.steps,
     errors: totals.errors,
@@ -217,7 +223,7 @@ const previousSummary = z.looseObject({
   interrupted: z.boolean(),
   config: z.record(z.string(), z.unknown()),
   environment: z.looseObject({ chainId: z.number().nullable(), target: z.enum(['local', 'remote']), loadModel: z.string() }),
-  rates: z.looseObject({ targetRate: z.number().nullable() }),
+  rates: z.looseObject({ targetRate: z.number().nullable(), achievedRate: z.number().nullable().optional() }),
   phases: z.array(z.looseObject({ name: z.string(), startedAt: z.number() })),
   thresholds: z.array(z.looseObject({ expression: z.string(), pass: z.boolean() })),
 });
@@ -324,6 +330,7 @@ export async function rebuildSummaryFromDir(dir: string, { thresholds }: Rebuild
     config: previous?.config ?? {},
     environment: previous?.environment ?? { chainId: null, target: 'local', loadModel: 'unknown' },
     targetRate: previous?.rates.targetRate,
+    achievedRate: previous?.rates.achievedRate,
     thresholds: thresholds ?? previous?.thresholds ?? [],
   });
 }

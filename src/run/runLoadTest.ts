@@ -13,7 +13,7 @@
  * 6. writes `summary.json` (with the threshold verdicts) and `report.html`, prints the final
  *    report, stops the stack if it started it, and returns the exit code.
  */
-import { once } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { LocalAccount } from 'viem';
 import { openFlowEnvironment, type FlowEnvironment } from '../client/flowEnvironment.ts';
@@ -173,6 +173,8 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
   // Ctrl-C: the first stops new flows and drains; the second aborts flows in flight.
   const stop = new AbortController();
   const force = new AbortController();
+  // Every flow in flight listens on these: no listener-leak warning at 1000 in flight.
+  setMaxListeners(0, stop.signal, force.signal);
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (!interrupted) {
@@ -221,7 +223,12 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
   print(config.target.kind === 'local' ? '\n📡 Starting the local stack (anvil, storage, personal server, API)...' : `\n📡 Connecting to ${config.target.kind} target...`);
   let env: FlowEnvironment;
   try {
-    env = await openFlowEnvironment({ config, logger, retry });
+    env = await openFlowEnvironment({
+      config,
+      logger,
+      retry,
+      ...(config.data.s2kCountByte !== undefined ? { s2kIterationCountByte: config.data.s2kCountByte } : {}),
+    });
   } catch (err) {
     for (const s of signals) process.off(s, onSignal);
     process.off('exit', onExit);
@@ -366,6 +373,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
       config: configForDisplay(config) as unknown as Record<string, unknown>,
       environment: { chainId: env.chainId, target: env.target, loadModel: model.kind },
       targetRate: stats.targetRate,
+      achievedRate: stats.achievedRate,
       thresholds: (subject) => evaluateThresholds(thresholds, { ...subject, funding: fundingSummary }),
     });
     summary.funding = fundingSummary;

@@ -64,8 +64,9 @@ const startStackHints = (): string[] => [
  * const target = await resolveWalletTarget({ config, rpcUrl: undefined, manifestPath: DEFAULT_MANIFEST_PATH, sends: true, given });
  */
 export async function resolveWalletTarget({ config, rpcUrl, manifestPath, sends, given }: ResolveWalletTargetParameters): Promise<WalletTarget> {
-  const manifest = await readManifest(manifestPath).catch(() => undefined);
   const explicitRpcUrl = rpcUrl ?? (config.target.kind === 'remote' ? config.chain.rpcUrls[0] : undefined);
+  // With an RPC URL the manifest only helps (the stack's BatchFunder); without one it is the target.
+  const manifest = explicitRpcUrl === undefined ? await readStackManifest(manifestPath) : await readManifest(manifestPath).catch(() => undefined);
   const target =
     explicitRpcUrl === undefined ? await localStackTarget(config, manifest, manifestPath, given) : await rpcTarget(config, explicitRpcUrl, manifest, given);
   if (sends && !target.allowMainnet) refuseMainnet(target.chainId);
@@ -129,6 +130,14 @@ async function rpcTarget(
     allowMainnet,
     description: `chain ${chainId} at ${rpcUrl}`,
   };
+}
+
+async function readStackManifest(manifestPath: string): Promise<StackManifest | undefined> {
+  try {
+    return await readManifest(manifestPath);
+  } catch (cause) {
+    throw new InfrastructureError(`Cannot read the local stack manifest ${manifestPath}`, { code: 'STACK_MANIFEST_INVALID', metaMessages: startStackHints(), cause });
+  }
 }
 
 /** The chain id at `rpcUrl`; an `InfrastructureError` naming the URL and how to start the stack when it does not answer. */
