@@ -9,15 +9,16 @@
  *
  * Memory: openpgp builds the whole S2K input (16 MiB at the default count) as one buffer, so N
  * key derivations at once hold N × 16 MiB: 50 concurrent flows pushed the harness past 800 MB of
- * RSS. The hashing is CPU-bound on this thread anyway, so running more than a couple at once buys
- * no throughput; `S2K_CONCURRENCY` of them run at a time per process and the rest wait their turn.
+ * RSS. The hashing is synchronous on this thread anyway (node:crypto), so running several at once
+ * buys no throughput: one runs at a time per process and the rest wait their turn. What remains is
+ * garbage V8 collects once ~64 MB of it has piled up.
  */
 import * as openpgp from 'openpgp';
 import pLimit from 'p-limit';
 import { VanaLoadError } from '../errors.ts';
 
 /** Key derivations (encrypt or decrypt) running at once in this process; see the module comment. */
-export const S2K_CONCURRENCY = 2;
+export const S2K_CONCURRENCY = 1;
 const s2kSlots = pLimit(S2K_CONCURRENCY);
 
 /** openpgp's default S2K count byte (224 = 16 MiB hashed), what the Vana SDK uses. */

@@ -45,7 +45,7 @@ import {
 } from '../metrics/thresholds.ts';
 import type { RunSummary, TimeseriesSample } from '../metrics/types.ts';
 import { writeHtmlReport } from '../report/html.ts';
-import { startPrometheusExporter, type PrometheusExporter } from '../report/prometheus.ts';
+import type { PrometheusExporter } from '../report/prometheus.ts';
 import { createLiveView, formatFlowLine, formatFinalReport, shouldUseColor, type OutputStream } from '../report/terminal.ts';
 import { deployerAccount } from '../stack/devAccounts.ts';
 import { createHdWallets } from '../wallets/hdWallets.ts';
@@ -252,6 +252,8 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
       print('✅ User wallets derived on demand (HD index = user); relayed mode: the relayer pays gas');
     }
     if (config.output.prometheusPort !== undefined) {
+      // Loaded only when asked for: prom-client is ~10 MB of harness RSS.
+      const { startPrometheusExporter } = await import('../report/prometheus.ts');
       prometheus = await startPrometheusExporter({ port: config.output.prometheusPort });
       print(`✅ Prometheus metrics at ${prometheus.url}`);
     }
