@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `vana-load` command: `stack` (the local stack in the foreground, = `npm run dev`).
- * Other subcommands (run, wallets, report) are added by their issues.
+ * The `vana-load` command: `stack` (the local stack in the foreground, = `npm run dev`) and
+ * `report <dir>` (rebuild a run's summary.json and report.html, = `npm run report -- <dir>`).
+ * Other subcommands (run, wallets) are added by their issues.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../logger.ts';
 import { DEFAULT_STACK_PORTS, runStackCommand } from './stackCommand.ts';
+import { runReportCommand } from './reportCommand.ts';
 import { DEFAULT_MANIFEST_PATH } from '../stack/manifest.ts';
 import { DEFAULT_BLOCK_TIME_SECONDS } from '../stack/startLocalStack.ts';
 
@@ -69,6 +71,16 @@ program
       logger,
       print: (line) => process.stdout.write(`${line}\n`),
     });
+  });
+
+program
+  .command('report')
+  .description('rebuild summary.json and report.html of a run from flows.jsonl + timeseries.jsonl, judge it again and print the final report (exit 0 pass, 1 fail)')
+  .argument('<dir>', 'results directory, e.g. results/2026-11-23T11-40-00Z-ms03-ab12')
+  .option('--threshold <expr>', "k6-style threshold, repeatable, e.g. 'e2e.p95<120s'; overrides the run's threshold for the same metric", (value: string, previous: string[]) => [...previous, value], [] as string[])
+  .action(async (dir: string, opts: { threshold: string[] }) => {
+    const { exitCode } = await runReportCommand({ dir, thresholds: opts.threshold });
+    process.exitCode = exitCode;
   });
 
 program.exitOverride((err) => {

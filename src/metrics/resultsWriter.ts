@@ -65,6 +65,21 @@ export function makeRunId(milestone: string | null, date: Date = new Date()): st
   return `${stamp}-${label}-${randomBytes(2).toString('hex')}`;
 }
 
+/**
+ * Replaces `<dir>/summary.json` atomically (temp file + rename): a reader sees the old file or the
+ * new one, never half of one. Returns its path.
+ *
+ * @example
+ * await writeSummaryFile('results/2026-11-23T11-40-00Z-ms03-ab12', summary);
+ */
+export async function writeSummaryFile(dir: string, summary: RunSummary, tmpSuffix = `${process.pid}-${randomBytes(4).toString('hex')}`): Promise<string> {
+  const path = join(dir, RESULT_FILES.summary);
+  const tmp = `${path}.${tmpSuffix}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(summary, null, 2)}\n`);
+  await rename(tmp, path);
+  return path;
+}
+
 interface JsonLinesFile {
   path: string;
   fd: number;
@@ -140,9 +155,7 @@ export function createResultsWriter({
     writeFlow: (result) => append(flows, result),
     writeSample: (sample) => append(timeseries, sample),
     async writeSummary(summary) {
-      const tmp = `${summaryPath}.${process.pid}-${summaryWrites++}.tmp`;
-      await writeFile(tmp, `${JSON.stringify(summary, null, 2)}\n`);
-      await rename(tmp, summaryPath);
+      await writeSummaryFile(dir, summary, `${process.pid}-${summaryWrites++}`);
     },
     async flush() {
       flushSync();

@@ -80,6 +80,11 @@ export interface RunLoadTestParameters {
   /** Lines printed under the title before the stack starts (what the milestone is about to do). */
   intro?: readonly string[];
   stdout?: OutputStream;
+  /**
+   * Local target: the manifest of a running stack to attach to (default `.vana-load/stack.json`,
+   * the `npm run dev` stack). Lets a caller run several load tests on one stack it started itself.
+   */
+  manifestPath?: string;
   /** Signals that stop the run gracefully. Default SIGINT and SIGTERM; [] for none (tests). */
   signals?: readonly NodeJS.Signals[];
 }
@@ -227,6 +232,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
       config,
       logger,
       retry,
+      ...(params.manifestPath !== undefined ? { manifestPath: params.manifestPath } : {}),
       ...(config.data.s2kCountByte !== undefined ? { s2kIterationCountByte: config.data.s2kCountByte } : {}),
     });
   } catch (err) {
