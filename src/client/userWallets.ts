@@ -9,7 +9,7 @@ import { createHdWallets } from '../wallets/hdWallets.ts';
  * The local stack's users. Public on purpose (it only ever controls anvil test funds), like
  * anvil's own dev mnemonic; real networks take VANA_MNEMONIC.
  */
-export const LOCAL_USERS_MNEMONIC = 'vessel bonus vintage eternal soldier arctic sample wheat paper rib voice cushion';
+export const LOCAL_USERS_MNEMONIC = 'retire drama nature trial egg tilt eagle fragile dawn dad cool seek';
 
 export interface UserWallets {
   account(index: number): LocalAccount;

@@ -24,6 +24,13 @@ import { freePort } from './freePort.ts';
 
 /** Recent block states anvil keeps in memory (`--prune-history`). */
 export const ANVIL_STATES_KEPT = 256;
+
+/**
+ * Blocks whose transactions and receipts anvil keeps (`--transaction-block-keeper`): without a
+ * bound they grow ~0.6 MB per flow, which a 100k-user stream cannot afford. Receipts are read
+ * seconds after mining; 2000 blocks are 400 s at 0.2 s blocks, 2000 transactions under automine.
+ */
+export const ANVIL_TX_BLOCKS_KEPT = 2_000;
 export interface StartAnvilParameters {
   /** JSON-RPC port; 0 or undefined picks a free one (retried if another process grabs it first). */
   port?: number;
@@ -174,6 +181,7 @@ export async function startAnvil(params: StartAnvilParameters = {}): Promise<Anv
       // Anvil keeps every block's state in memory by default: +700 MB over a 1000-flow run, and
       // it slows down as it grows. Nothing here reads old state; blocks and receipts are kept.
       '--prune-history', String(ANVIL_STATES_KEPT),
+      '--transaction-block-keeper', String(ANVIL_TX_BLOCKS_KEPT),
       ...(blockTime === undefined ? [] : ['--block-time', String(blockTime)]),
     ];
     try {
