@@ -20,8 +20,13 @@ if (!name || !(name in benches) || name === '--help') {
 }
 // Each benchmark is a standalone script; run it in its own process so its figures are not
 // distorted by this one and its exit code is ours.
-const { spawnSync } = await import('node:child_process');
+const { spawn } = await import('node:child_process');
 const { fileURLToPath } = await import('node:url');
 const script = fileURLToPath(new URL(benches[name]!.script, import.meta.url));
-const result = spawnSync(process.execPath, ['--import', 'tsx', script, ...rest], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+// Ctrl-C reaches the benchmark itself (same process group), which may stop gracefully and still
+// print its figures: wait for it rather than die on the signal first. An async spawn keeps this
+// event loop free, which tsx's signal relay needs to see the listener.
+process.on('SIGINT', () => {});
+const child = spawn(process.execPath, ['--import', 'tsx', script, ...rest], { stdio: 'inherit' });
+const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+process.exit(code ?? 1);

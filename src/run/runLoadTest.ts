@@ -97,6 +97,13 @@ export interface RunLoadTestResult {
   stats: LoadRunStats;
 }
 
+/**
+ * One Ctrl-C can arrive twice: the terminal signals the whole process group, and `tsx` (the parent
+ * process of `npx tsx script.ts`) relays it once more when the script's event loop has not
+ * acknowledged it within tsx's 30 ms. A repeat this soon is that same Ctrl-C, not a second one.
+ */
+const REPEATED_SIGNAL_WINDOW_MS = 1_000;
+
 const DEFAULT_FUNDING: FundingPoolOptions = { poolSize: 100, workers: 2, batchSize: 50 };
 
 function describeModel(model: LoadModel): string {
@@ -181,12 +188,16 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
   // Every flow in flight listens on these: no listener-leak warning at 1000 in flight.
   setMaxListeners(0, stop.signal, force.signal);
   let interrupted = false;
+  let interruptedAt = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (!interrupted) {
       interrupted = true;
+      interruptedAt = performance.now();
       logger.warn({ signal }, 'interrupted: no new flows; draining');
       print(`\n⚠️  ${signal}: no new flows; waiting up to ${config.timeouts.shutdownGraceMs / 1000}s for ${collector.inFlight} in flight (again to abort them)`);
       stop.abort(new Error(`interrupted by ${signal}`));
+    } else if (performance.now() - interruptedAt < REPEATED_SIGNAL_WINDOW_MS) {
+      logger.debug({ signal }, 'signal repeated within the window: the same Ctrl-C');
     } else if (!force.signal.aborted) {
       print(`\n⚠️  ${signal} again: aborting flows in flight`);
       force.abort(new Error(`aborted by a second ${signal}`));

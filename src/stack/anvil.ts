@@ -23,7 +23,7 @@ import { freePort } from './freePort.ts';
 
 
 /** Recent block states anvil keeps in memory (`--prune-history`). */
-export const ANVIL_STATES_KEPT = 256;
+export const ANVIL_STATES_KEPT = 16;
 
 /**
  * Blocks whose transactions and receipts anvil keeps (`--transaction-block-keeper`): without a

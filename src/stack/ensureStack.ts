@@ -78,6 +78,10 @@ const tsxLoaderUrl = pathToFileURL(createRequire(import.meta.url).resolve('tsx')
 async function spawnStack(options: StackProcessOptions, startTimeoutMs: number, logger: Logger): Promise<StackHandle> {
   const child = spawn(process.execPath, ['--import', tsxLoaderUrl, stackProcessPath], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    // Its own process group: Ctrl-C in a terminal signals the whole foreground group, and the
+    // stack (and its anvil) must outlive the harness's drain of flows in flight. The harness
+    // stops it when done; the IPC channel closing stops it if the harness dies.
+    detached: true,
     env: { ...process.env, VANA_LOAD_STACK_OPTIONS: JSON.stringify(options) },
   });
   let stderrTail = '';

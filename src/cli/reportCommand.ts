@@ -1,0 +1,155 @@
+/**
+ * `vana-load report <dir>`: rebuilds a run's `summary.json` from `flows.jsonl` + `timeseries.jsonl`
+ * (so a crashed or interrupted run loses nothing already measured), judges it again by its
+ * milestone's default thresholds and the run's own `--threshold` flags, rewrites `report.html`
+ * and prints the final report. Exit code: 0 pass, 1 a threshold failed, 2 not a results directory.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ConfigError, EXIT_CODES, VanaLoadError } from '../errors.ts';
+import { RESULT_FILES, writeSummaryFile } from '../metrics/resultsWriter.ts';
+import { rebuildSummaryFromDir } from '../metrics/summary.ts';
+import {
+  evaluateThresholds,
+  mergeThresholds,
+  MILESTONE_IDS,
+  MILESTONE_THRESHOLDS,
+  parseThreshold,
+  parseThresholds,
+  type MilestoneId,
+  type Threshold,
+} from '../metrics/thresholds.ts';
+import type { RunSummary, ThresholdVerdict } from '../metrics/types.ts';
+import { writeHtmlReport } from '../report/html.ts';
+import { formatFinalReport, shouldUseColor, type OutputStream } from '../report/terminal.ts';
+
+export interface RunReportCommandParameters {
+  /** A results directory, `results/<run-id>`. */
+  dir: string;
+  /** `--threshold` expressions: add to or override the ones the run was judged by. */
+  thresholds?: readonly string[];
+  stdout?: OutputStream;
+}
+
+export interface RunReportCommandResult {
+  exitCode: number;
+  summary: RunSummary;
+  summaryPath: string;
+  reportPath: string;
+}
+
+/** What the rebuild keeps of the old `summary.json` beyond what `rebuildSummaryFromDir` reads. */
+type PreviousSummary = Partial<Pick<RunSummary, 'milestone' | 'thresholds' | 'funding' | 'scheduler'>>;
+
+/**
+ * Rebuilds and re-judges a results directory; see the module comment. Throws a `ConfigError`
+ * (exit 2) for a bad `--threshold` or a directory that is not, or no longer is, a results directory.
+ *
+ * @example
+ * const { exitCode } = await runReportCommand({ dir: 'results/2026-11-23T11-40-00Z-ms03-ab12' });
+ */
+export async function runReportCommand({ dir, thresholds: flags = [], stdout = process.stdout }: RunReportCommandParameters): Promise<RunReportCommandResult> {
+  const flagThresholds = parseThresholds(flags, 'flag');
+  if (!(await isDirectory(dir))) {
+    throw new ConfigError(`Not a results directory: ${dir}`, {
+      code: 'RESULTS_DIR_INVALID',
+      metaMessages: ['reason: no such directory', `expected: a results/<run-id> directory with ${RESULT_FILES.flows}`],
+    });
+  }
+
+  const read = await readPreviousSummary(dir);
+  // Without summary.json (a crash), the milestone is in the default run id (`makeRunId`).
+  const milestone = read?.milestone ?? milestoneFromRunId(basename(dir));
+  const previous: PreviousSummary = { ...read, milestone };
+  const thresholds = thresholdsForReport(previous, flagThresholds);
+  const funding = previous?.funding ?? null;
+  let summary: RunSummary;
+  try {
+    summary = await rebuildSummaryFromDir(dir, { thresholds: (subject) => evaluateThresholds(thresholds, { ...subject, funding }) });
+  } catch (err) {
+    // A corrupt line or summary is bad input, not a failed run.
+    if (err instanceof VanaLoadError && !(err instanceof ConfigError) && err.code.startsWith('RESULTS_')) {
+      throw new ConfigError(err.shortMessage, { code: err.code, metaMessages: err.metaMessages, cause: err });
+    }
+    throw err;
+  }
+  summary.milestone ??= milestone;
+  // Only the live run measured these; a rebuild keeps them rather than dropping them.
+  if (previous?.funding !== undefined) summary.funding = previous.funding;
+  if (previous?.scheduler !== undefined) summary.scheduler = previous.scheduler;
+
+  const summaryPath = await writeSummaryFile(dir, summary);
+  const { path: reportPath } = await writeHtmlReport(dir, { summary });
+
+  const print = (line = ''): void => void stdout.write(`${line}\n`);
+  print(formatFinalReport(summary, { color: shouldUseColor(stdout) }));
+  print(`\n📁 Rebuilt ${summaryPath} and ${reportPath} from ${summary.counts.completed} flows in ${RESULT_FILES.flows}`);
+  return { exitCode: summary.verdict === 'pass' ? EXIT_CODES.ok : EXIT_CODES.thresholdFailed, summary, summaryPath, reportPath };
+}
+
+/**
+ * The thresholds a rebuilt run is judged by: its milestone's current defaults with the run's own
+ * `--threshold` flags (kept as `flag` verdicts in the old summary) over them; for a run of no known
+ * milestone, the old summary's thresholds. New flags override either.
+ */
+export function thresholdsForReport(previous: PreviousSummary | undefined, flags: readonly Threshold[]): Threshold[] {
+  const id = previous?.milestone?.toLowerCase();
+  const old = previous?.thresholds ?? [];
+  if (isMilestoneId(id)) {
+    return mergeThresholds(mergeThresholds(MILESTONE_THRESHOLDS[id], reparse(old.filter((v) => v.source === 'flag'))), flags);
+  }
+  return mergeThresholds(reparse(old), flags);
+}
+
+/** `MS-03` for a default run id such as `2026-11-23T11-40-00Z-ms03-ab12`, else null. */
+export function milestoneFromRunId(runId: string): string | null {
+  const label = /-ms(\d\d)-[0-9a-f]{4}$/.exec(runId)?.[1];
+  return label !== undefined && isMilestoneId(`ms-${label}`) ? `MS-${label}` : null;
+}
+
+function isMilestoneId(id: string | undefined): id is MilestoneId {
+  return (MILESTONE_IDS as readonly string[]).includes(id ?? '');
+}
+
+function reparse(verdicts: readonly ThresholdVerdict[]): Threshold[] {
+  return verdicts.map((verdict) => {
+    let threshold: Threshold;
+    try {
+      threshold = parseThreshold(verdict.expression, verdict.source);
+    } catch (err) {
+      throw new ConfigError(`Cannot re-evaluate threshold '${verdict.expression}' of ${RESULT_FILES.summary}`, {
+        code: 'RESULTS_SUMMARY_INVALID',
+        metaMessages: [`reason: ${(err as VanaLoadError).shortMessage ?? String(err)}`, 'fix: override it with --threshold, or remove it from summary.json'],
+        cause: err,
+      });
+    }
+    // A threshold that passed as "not measured" (e.g. funding in relayed mode) keeps passing so.
+    return verdict.pass && verdict.actual === null ? { ...threshold, notMeasuredText: verdict.actualText } : threshold;
+  });
+}
+
+/** The old summary's fields this command needs; undefined when there is none or it is unreadable (the rebuild reports that). */
+async function readPreviousSummary(dir: string): Promise<PreviousSummary | undefined> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(join(dir, RESULT_FILES.summary), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { milestone, thresholds, funding, scheduler } = parsed as PreviousSummary;
+  return {
+    ...(typeof milestone === 'string' || milestone === null ? { milestone } : {}),
+    ...(Array.isArray(thresholds) ? { thresholds } : {}),
+    ...(funding !== undefined ? { funding } : {}),
+    ...(scheduler !== undefined ? { scheduler } : {}),
+  };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
