@@ -141,6 +141,7 @@ export function startSampler(
     const fds = await countFds(target.pid);
     const sample: ProcessSample = { name: target.name, pid: target.pid, cpuPercent: round3(stats.cpu), rssBytes: stats.memory };
     if (fds !== undefined) sample.fds = fds;
+    if (target.pid === process.pid) sample.heapUsedBytes = process.memoryUsage().heapUsed;
     return sample;
   };
 

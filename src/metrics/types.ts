@@ -19,6 +19,8 @@ export interface ProcessSample {
   rssBytes: number;
   /** Open file descriptors, when the platform tells. */
   fds?: number;
+  /** The harness only: V8 heap in use, which tells a leak from memory the allocator keeps. */
+  heapUsedBytes?: number;
 }
 
 export interface TimeseriesSample {
