@@ -15,7 +15,10 @@ const { values } = parseArgs({
 const flows = Number(values.flows);
 const warmup = Number(values.warmup);
 const config = loadConfig({ env: { VANA_BLOCK_TIME: values['block-time'], VANA_DATA_SIZE: values['data-size'] } });
+const t0 = performance.now();
 const env = await openFlowEnvironment({ config, attach: false });
+const startMs = performance.now() - t0;
+const gas: bigint[] = [];
 const size = config.data.size === 'mixed' ? 'small' : config.data.size;
 const perStep = new Map<string, number[]>();
 let cpuMicros = 0;
@@ -39,6 +42,15 @@ try {
     for (const [step, ms] of Object.entries(r.steps)) perStep.set(step, [...(perStep.get(step) ?? []), ms]);
     perStep.set('e2e', [...(perStep.get('e2e') ?? []), r.e2eMs]);
   }
+  // Gas of addServerFilesAndPermissions: a user's first flow (registers the server) and a repeat.
+  for (let k = 0; k < 2; k++) {
+    const r = await env.client.executeDataPortabilityFlow(generateUserData(k, size), config.data.prompt, 'bench-gas', env.personalServerUrl, {
+      account: env.wallets.account(50_000),
+      flowId: warmup + flows + k,
+      dataSize: size,
+    });
+    if (r.txHash) gas.push((await env.publicClient.getTransactionReceipt({ hash: r.txHash })).gasUsed);
+  }
 } finally {
   await env.close();
 }
@@ -51,5 +63,7 @@ for (const step of [...STEP_NAMES, 'e2e']) {
 }
 const ok = flows - failures;
 console.log(`harness CPU per flow: ${(cpuMicros / 1000 / Math.max(1, ok)).toFixed(1)} ms (user+system, this process only)`);
+console.log(`gas of addServerFilesAndPermissions: first flow of a user ${gas[0] ?? '-'}, repeat ${gas[1] ?? '-'}`);
+console.log(`stack start (anvil + contract deployment + services, spawned process, until healthy): ${startMs.toFixed(0)} ms`);
 console.log(`failures: ${failures}`);
 process.exit(failures > 0 ? 1 : 0);

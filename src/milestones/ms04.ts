@@ -52,9 +52,9 @@ export async function runLoadPatternsMilestone(argv: readonly string[]): Promise
     c
       .option('--users <n>', 'total users (flows, one fresh wallet each); the run ends when they are used', intFlag('--users', 1, 10_000_000), 200)
       .option('--concurrency <n>', 'peak concurrent users (phased) or in-flight cap (with --rate)', intFlag('--concurrency', 1, 100_000), 20)
-      .option('--ramp-up <duration>', 'time to ramp from 0 to the peak', durationFlag('--ramp-up'), '10s')
-      .option('--sustain <duration>', 'time held at the peak', durationFlag('--sustain'), '20s')
-      .option('--ramp-down <duration>', 'time to ramp from the peak back to 0', durationFlag('--ramp-down'), '10s')
+      .option('--ramp-up <duration>', 'time to ramp from 0 to the peak', durationFlag('--ramp-up'), '5s')
+      .option('--sustain <duration>', 'time held at the peak', durationFlag('--sustain'), '5s')
+      .option('--ramp-down <duration>', 'time to ramp from the peak back to 0', durationFlag('--ramp-down'), '5s')
       .option('--rate <per-second>', 'ramp an arrival rate (flows/s) instead of concurrent users', numberFlag('--rate', 0.001, 100_000))
       .option('--batch-size <n>', 'batched pattern: flows started together per batch', intFlag('--batch-size', 1, 100_000))
       .option('--delay <duration>', 'batched pattern: pause after a batch has finished', durationFlag('--delay'), '2s'),

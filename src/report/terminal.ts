@@ -276,8 +276,8 @@ export function formatFinalReport(summary: RunSummary, { color = false, flowLine
     out.push('', `🔁 Retries: ${summary.retries.total} (${bySteps.join(', ')})`);
   }
   const b = summary.breaker;
-  if (b !== null && b.opened > 0) {
-    out.push('', `🔌 Circuit breaker: opened ${b.opened}× · half-open ${b.halfOpened}× · closed ${b.closed}× · ended ${b.finalState}`);
+  if (b !== null) {
+    out.push('', b.opened > 0 ? `🔌 Circuit breaker: opened ${b.opened}× · half-open ${b.halfOpened}× · closed ${b.closed}× · ended ${b.finalState}` : '🔌 Circuit breaker: stayed closed (never opened)');
   }
   if (summary.phases.length > 1) {
     const rows = summary.phases.map((p) => [

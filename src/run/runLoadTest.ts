@@ -235,6 +235,9 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
     },
   });
 
+  // The run has a breaker from the start: its state is in every sample and in the summary.
+  collector.breakerChanged(breaker.state());
+
   const t0 = performance.now();
   print(config.target.kind === 'local' ? '\n📡 Starting the local stack (anvil, storage, personal server, API)...' : `\n📡 Connecting to ${config.target.kind} target...`);
   let env: FlowEnvironment;
