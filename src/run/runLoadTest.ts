@@ -478,7 +478,8 @@ async function startFunding(
     batchSize,
     bufferSize: Math.max(options.poolSize, batchSize),
     workers: options.workers,
-    ...(config.wallets.maxSpendWei !== undefined ? { maxSpendWei: config.wallets.maxSpendWei } : {}),
+    // The local chain's dev funds cost nothing: the spend cap guards real networks only.
+    ...(!local && config.wallets.maxSpendWei !== undefined ? { maxSpendWei: config.wallets.maxSpendWei } : {}),
     allowMainnet: config.wallets.allowMainnet,
     onFunded: (event) => onLatency(event.latencyMs),
     logger,
