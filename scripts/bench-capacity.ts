@@ -1,6 +1,9 @@
 /**
  * `npm run bench -- capacity [options]`: the highest Poisson arrival rate the local stack sustains
- * within an SLO (default: success ≥ 99 % and e2e p95 < 2 s), on one stack for the whole search.
+ * within an SLO (default: success ≥ 99 % and e2e p95 < 2 s). Every step runs on a fresh local stack:
+ * anvil's CPU per transaction grows with the storage our contracts accumulate (12 ms at the start,
+ * 20+ ms after a few thousand flows), so on one stack a later step would be judged on a slower chain
+ * than an earlier one. `--reuse-stack` keeps one stack for the whole search (faster, order-dependent).
  *
  * Search: run the rate from `--start-rate` up by `--step` (`1.5x` multiplies, `+5` adds) for
  * `--step-duration` each (arrivals = rate × duration) until a step breaks the SLO or `--max-rate`
@@ -50,6 +53,7 @@ interface CapacityOptions {
   s2kCountByte: number;
   maxInFlight: number;
   seed: number;
+  reuseStack: boolean;
 }
 
 /** One step of the search, as printed and written to capacity.json. */
@@ -94,6 +98,7 @@ const FLAGS = {
   's2k-count-byte': { type: 'string', default: String(MS05_S2K_COUNT_BYTE) },
   'max-in-flight': { type: 'string' },
   seed: { type: 'string', default: '1' },
+  'reuse-stack': { type: 'boolean', default: false },
 } as const;
 
 function parseOptions(args: readonly string[]): Readonly<CapacityOptions> {
@@ -146,6 +151,7 @@ function parseOptions(args: readonly string[]): Readonly<CapacityOptions> {
     // High enough not to bind while the p95 SLO holds (in flight ≈ rate × e2e, with Poisson bursts on top).
     maxInFlight: values['max-in-flight'] !== undefined ? num('max-in-flight', values['max-in-flight'], 1, 1_000_000, true) : Math.max(50, Math.ceil(3 * maxRate * (sloP95Ms / 1000))),
     seed: num('seed', values.seed, 0, 2 ** 31, true),
+    reuseStack: values['reuse-stack'],
   });
 }
 
@@ -312,10 +318,25 @@ async function main(): Promise<number> {
   let failure: unknown;
   let stack: StackHandle | undefined;
   const manifestPath = join(resultsDir, 'stack.json');
-  const t0 = performance.now();
+
+  const startStack = async (): Promise<void> => {
+    const t = performance.now();
+    stack = await ensureStack({
+      attach: false,
+      stack: { ...stackOptionsFromConfig(config), logFile: join(resultsDir, 'stack.log'), logLevel: 'warn' },
+    });
+    await writeManifest(manifestPath, stack.manifest);
+    print(`✅ Stack up in ${((performance.now() - t) / 1000).toFixed(1)}s: chain ${stack.manifest.chainId}, API ${stack.manifest.apiUrl}`);
+  };
 
   const runStep = async (phase: CapacityStep['phase'], rate: number): Promise<CapacityStep | undefined> => {
     if (interrupted) return undefined;
+    if (!options.reuseStack && steps.length > 0) {
+      await stack?.stop();
+      stack = undefined;
+      if (interrupted) return undefined;
+      await startStack();
+    }
     if (!(await isStackHealthy(stack!.manifest, 5_000))) {
       throw new InfrastructureError('the local stack stopped answering between steps', { code: 'STACK_UNHEALTHY', metaMessages: [`stack log: ${resultsDir}/stack.log`] });
     }
@@ -365,14 +386,9 @@ async function main(): Promise<number> {
   let good: CapacityStep | undefined;
   let bad: CapacityStep | undefined;
   try {
-    print('\n📡 Starting the local stack (one for the whole search)...');
+    print(`\n📡 Starting the local stack (${options.reuseStack ? 'one for the whole search' : 'a fresh one for every step'})...`);
     await mkdir(resultsDir, { recursive: true });
-    stack = await ensureStack({
-      attach: false,
-      stack: { ...stackOptionsFromConfig(config), logFile: join(resultsDir, 'stack.log'), logLevel: 'warn' },
-    });
-    await writeManifest(manifestPath, stack.manifest);
-    print(`✅ Stack up in ${((performance.now() - t0) / 1000).toFixed(1)}s: chain ${stack.manifest.chainId}, API ${stack.manifest.apiUrl}\n`);
+    await startStack();
 
     for (let rate = options.startRate; ; rate = Math.min(options.maxRate, nextRate(rate, options.step))) {
       const step = await runStep('ramp', rate);
