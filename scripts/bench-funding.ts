@@ -11,8 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseEther } from 'viem';
 import { english, generateMnemonic } from 'viem/accounts';
@@ -21,6 +20,7 @@ import { deployerAccount } from '../src/stack/devAccounts.ts';
 import { DEFAULT_MANIFEST_PATH, writeManifest } from '../src/stack/manifest.ts';
 import { fundWallets } from '../src/wallets/funding.ts';
 import { createHdWallets } from '../src/wallets/hdWallets.ts';
+import { TSX_LOADER_URL } from '../src/util/tsxLoader.ts';
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +43,7 @@ for (const [name, n, min] of [['--wallets', count, 1], ['--repeat', repeat, 0], 
 
 const walletManager = fileURLToPath(new URL('../src/scripts/wallet-manager.ts', import.meta.url));
 // Resolved here: the commands run in a scratch directory, where `--import tsx` would not resolve.
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const tsxLoader = TSX_LOADER_URL;
 
 function runWalletManager(cwd: string, args: string[]): Promise<{ code: number | null; out: string; wallMs: number }> {
   const started = performance.now();

@@ -3,7 +3,7 @@ import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { bytesToHex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import type { FlowResult } from '../src/client/types.ts';
 import type { RunSummary, TimeseriesSample } from '../src/metrics/types.ts';
 import { appAccount, deployerAccount, DEV_MNEMONIC, LOCAL_SERVER_MNEMONIC, relayerAccount } from '../src/stack/devAccounts.ts';
 import { isProcessRunning } from '../src/stack/processAlive.ts';
+import { TSX_LOADER_URL } from '../src/util/tsxLoader.ts';
 
 // MS-03 as a user runs it: a real process that spawns its own local stack, writes results/<run-id>/
 // and exits with the code of ARCHITECTURE.md 7. The children run in an empty temporary cwd, so
@@ -21,7 +22,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MS03 = join(ROOT, 'milestones/ms-03/test-multi-user.ts');
 const CLI = join(ROOT, 'src/cli/main.ts');
 const require = createRequire(import.meta.url);
-const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
+const TSX_LOADER = TSX_LOADER_URL;
 // What `npx tsx <script>` runs: tsx's CLI process, which relays signals to the script's process.
 const TSX_CLI = require.resolve('tsx/cli');
 const ENV = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('VANA_')));

@@ -5,15 +5,14 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { configOptions } from '../config/configOptions.ts';
 import { duration } from '../config/parsers.ts';
 import { loadConfig, type ConfigFlags } from '../config/loadConfig.ts';
 import type { VanaLoadConfig } from '../config/schema.ts';
 import { EXIT_CODES } from '../errors.ts';
+import { TSX_LOADER_URL } from '../util/tsxLoader.ts';
 import { exitCodeFor, formatError } from './exitWithError.ts';
 
 /** Flags a milestone defines itself; they win over the config flags of the same name. */
@@ -85,8 +84,7 @@ export async function runMilestoneMain(main: () => Promise<number>): Promise<nev
  * Ctrl-C) and exits with the script's code.
  */
 async function rerunOutsideTsxCli(): Promise<never> {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const child = spawn(process.execPath, ['--import', tsx, ...process.argv.slice(1)], { stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--import', TSX_LOADER_URL, ...process.argv.slice(1)], { stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   process.exit(code ?? 128 + (signal === null ? 1 : osConstants.signals[signal]));

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { InfrastructureError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
 import { DEFAULT_MANIFEST_PATH, readManifest, type StackManifest } from './manifest.ts';
 import type { StackProcessCommand, StackProcessMessage, StackProcessOptions } from './stackProcess.ts';
+import { TSX_LOADER_URL } from '../util/tsxLoader.ts';
 
 export interface StackHandle {
   manifest: StackManifest;
@@ -73,10 +73,10 @@ export async function isStackHealthy(manifest: StackManifest, timeoutMs = 1_000)
 }
 
 const stackProcessPath = fileURLToPath(new URL('./stackProcess.ts', import.meta.url));
-const tsxLoaderUrl = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
 
 async function spawnStack(options: StackProcessOptions, startTimeoutMs: number, logger: Logger): Promise<StackHandle> {
-  const child = spawn(process.execPath, ['--import', tsxLoaderUrl, stackProcessPath], {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER_URL, stackProcessPath], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     // Its own process group: Ctrl-C in a terminal signals the whole foreground group, and the
     // stack (and its anvil) must outlive the harness's drain of flows in flight. The harness
