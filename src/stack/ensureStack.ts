@@ -74,7 +74,6 @@ export async function isStackHealthy(manifest: StackManifest, timeoutMs = 1_000)
 
 const stackProcessPath = fileURLToPath(new URL('./stackProcess.ts', import.meta.url));
 
-
 async function spawnStack(options: StackProcessOptions, startTimeoutMs: number, logger: Logger): Promise<StackHandle> {
   const child = spawn(process.execPath, ['--import', TSX_LOADER_URL, stackProcessPath], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
