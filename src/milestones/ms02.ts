@@ -8,7 +8,11 @@ import { intFlag, loadMilestoneConfig, milestoneProgram } from '../cli/milestone
 import { openFlowEnvironment, type FlowEnvironment } from '../client/flowEnvironment.ts';
 import { dataSizeFor, generateUserData, seedFromString } from '../client/syntheticData.ts';
 import type { FlowResult } from '../client/types.ts';
+import { configForDisplay } from '../config/configForDisplay.ts';
 import { createLogger } from '../logger.ts';
+import { createMetricsCollector } from '../metrics/collector.ts';
+import { buildSummary } from '../metrics/summary.ts';
+import { evaluateThresholds, mergeThresholds, MILESTONE_THRESHOLDS, parseThresholds } from '../metrics/thresholds.ts';
 import { deployerAccount } from '../stack/devAccounts.ts';
 
 const STEP_LABELS: Record<StepName, string> = {
@@ -46,8 +50,9 @@ export async function runSingleFlowMilestone(argv: readonly string[]): Promise<n
   program.parse(argv as string[]);
   const opts = program.opts<{ userIndex: number; threshold: string[] }>();
   const config = loadMilestoneConfig(program);
+  // Checked before anything starts: a typo exits 2 at once.
+  const thresholds = mergeThresholds(MILESTONE_THRESHOLDS['ms-02'], parseThresholds(opts.threshold, 'flag'));
   const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
-  const maxE2eMs = 60_000;
 
   console.log('🚀 MS-02: Single E2E Flow');
   console.log('='.repeat(50));
@@ -98,13 +103,25 @@ export async function runSingleFlowMilestone(argv: readonly string[]): Promise<n
     if (result.result) console.log(`Result:         ${result.result.excerpt.slice(0, 100)}${result.result.excerpt.length > 100 ? '…' : ''}`);
     if (result.error) console.log(`Failed step:    ${result.error.step} (${result.error.errorClass})\nError:          ${result.error.message}`);
 
-    const checks = [
-      { name: 'flow succeeds', pass: result.success, actual: result.success ? 'succeeded' : `failed at ${result.error?.step} (${result.error?.errorClass})` },
-      { name: `e2e < ${maxE2eMs / 1000}s`, pass: result.e2eMs < maxE2eMs, actual: ms(result.e2eMs) },
-    ];
+    // The same thresholds module as every milestone: defaults from the README, --threshold on top.
+    const collector = createMetricsCollector();
+    collector.flowStarted(result.flowId, result.scheduledAt);
+    collector.flowFinished(result);
+    const summary = buildSummary({
+      totals: collector.totals(result.endedAt),
+      samples: [],
+      runId: testId,
+      milestone: 'MS-02',
+      startedAt: result.scheduledAt,
+      endedAt: result.endedAt,
+      config: configForDisplay(config) as unknown as Record<string, unknown>,
+      environment: { chainId: env.chainId, target: env.target, loadModel: 'single' },
+      thresholds: (subject) => evaluateThresholds(thresholds, subject),
+    });
     console.log('\n🎯 Thresholds');
-    for (const c of checks) console.log(`  ${c.pass ? '✅' : '❌'} ${c.name.padEnd(20)} ${c.actual}`);
-    const pass = !interrupted && checks.every((c) => c.pass);
+    const width = Math.max(...summary.thresholds.map((t) => t.expression.length));
+    for (const t of summary.thresholds) console.log(`  ${t.pass ? '✅' : '❌'} ${t.expression.padEnd(width)}  ${t.actualText.padStart(8)}  ${t.source}`);
+    const pass = !interrupted && summary.verdict === 'pass';
     console.log(`\nVERDICT: ${pass ? 'PASS ✅' : `FAIL ❌${interrupted ? ' (interrupted)' : ''}`}`);
     return pass ? 0 : 1;
   } finally {
