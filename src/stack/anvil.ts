@@ -21,7 +21,12 @@ import { InfrastructureError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
 import { freePort } from './freePort.ts';
 
-/** Recent block states anvil keeps in memory (`--prune-history`); nothing here reads old state. */
+/**
+ * Recent block states anvil keeps in memory (`--prune-history`). It does not bound anvil's memory
+ * (anvil 1.7.1 grew 0.75 GB over a 1000-flow run with 2, 16 or 256 states, as without the flag);
+ * the bare flag does (90 MB), but then calls racing a new block fail with "BlockOutOfRangeError:
+ * block height is 44 but requested was 43", so a few states are kept.
+ */
 export const ANVIL_STATES_KEPT = 16;
 
 /**
