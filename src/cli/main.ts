@@ -4,7 +4,7 @@
  * `report <dir>` (rebuild a run's summary.json and report.html, = `npm run report -- <dir>`).
  * Other subcommands (run, wallets) are added by their issues.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { createLogger } from '../logger.ts';
 import { DEFAULT_STACK_PORTS, runStackCommand } from './stackCommand.ts';
 import { runReportCommand } from './reportCommand.ts';
@@ -22,26 +22,7 @@ interface StackOptions {
   logLevel: string;
 }
 import { exitCodeFor, formatError } from './exitWithError.ts';
-
-function numberInRange(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got "${value}"`);
-    }
-    return n;
-  };
-}
-
-function intInRange(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got "${value}"`);
-    }
-    return n;
-  };
-}
+import { intFlag, numberFlag } from './milestoneCli.ts';
 
 const program = new Command('vana-load')
   .description('Load-test harness for the Vana data-portability flow')
@@ -50,12 +31,12 @@ const program = new Command('vana-load')
 program
   .command('stack')
   .description('start the local stack (anvil + contracts, storage, personal server, API server) in the foreground')
-  .option('--block-time <seconds>', 'seconds between blocks, fractions allowed; 0 = automine', numberInRange('--block-time', 0, 3600), DEFAULT_BLOCK_TIME_SECONDS)
-  .option('--relayers <n>', 'relayer accounts in the API server pool', intInRange('--relayers', 1, 64), 4)
-  .option('--api-port <port>', 'API server port', intInRange('--api-port', 0, 65535), DEFAULT_STACK_PORTS.api)
-  .option('--storage-port <port>', 'storage service port', intInRange('--storage-port', 0, 65535), DEFAULT_STACK_PORTS.storage)
-  .option('--personal-server-port <port>', 'personal server port', intInRange('--personal-server-port', 0, 65535), DEFAULT_STACK_PORTS.personalServer)
-  .option('--anvil-port <port>', 'anvil JSON-RPC port', intInRange('--anvil-port', 0, 65535), DEFAULT_STACK_PORTS.anvil)
+  .option('--block-time <seconds>', 'seconds between blocks, fractions allowed; 0 = automine', numberFlag('--block-time', 0, 3600), DEFAULT_BLOCK_TIME_SECONDS)
+  .option('--relayers <n>', 'relayer accounts in the API server pool', intFlag('--relayers', 1, 64), 4)
+  .option('--api-port <port>', 'API server port', intFlag('--api-port', 0, 65535), DEFAULT_STACK_PORTS.api)
+  .option('--storage-port <port>', 'storage service port', intFlag('--storage-port', 0, 65535), DEFAULT_STACK_PORTS.storage)
+  .option('--personal-server-port <port>', 'personal server port', intFlag('--personal-server-port', 0, 65535), DEFAULT_STACK_PORTS.personalServer)
+  .option('--anvil-port <port>', 'anvil JSON-RPC port', intFlag('--anvil-port', 0, 65535), DEFAULT_STACK_PORTS.anvil)
   .option('--manifest <path>', 'where to write the stack manifest', DEFAULT_MANIFEST_PATH)
   .option('--log-level <level>', 'stack log level (logs go to stderr as JSON lines)', 'warn')
   .action(async (opts: StackOptions) => {
