@@ -24,9 +24,11 @@ interface StackOptions {
 import { exitCodeFor, formatError } from './exitWithError.ts';
 import { intFlag, numberFlag } from './milestoneCli.ts';
 
+// Before the subcommands are added, so they inherit it: a usage error exits 2 (ARCHITECTURE.md 7).
 const program = new Command('vana-load')
   .description('Load-test harness for the Vana data-portability flow')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 program
   .command('stack')
@@ -63,10 +65,6 @@ program
     const { exitCode } = await runReportCommand({ dir, thresholds: opts.threshold });
     process.exitCode = exitCode;
   });
-
-program.exitOverride((err) => {
-  process.exit(err.exitCode === 0 ? 0 : 2);
-});
 
 try {
   await program.parseAsync(process.argv);
