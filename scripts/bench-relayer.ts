@@ -17,7 +17,7 @@
  * shares an event loop with the server. Requests are signed before the timed phase: the figure
  * is the relayer's, not the signer's (signing speed is printed separately).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
@@ -35,6 +35,7 @@ import { deployContracts, registerGrantee } from '../src/stack/deployContracts.t
 import { appAccount, deployerAccount, relayerAccount } from '../src/stack/devAccounts.ts';
 import { freePort } from '../src/stack/freePort.ts';
 import { createRelayerPool, fundRelayers, type GasLimitMode, type RelayerPoolStats } from '../src/stack/relayerPool.ts';
+import { nextMessage } from './benchChild.ts';
 
 export interface RelayerBenchOptions {
   /** Relay requests to send, one fresh user each. Default 2000. */
@@ -186,21 +187,6 @@ async function serve({ relayers: relayerCount, gasMode, blockTime, blockGasLimit
   } satisfies ServerMessage);
 }
 
-function nextMessage<T extends ServerMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ServerMessage, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bench server sent no ${type} message within ${timeoutMs} ms`)), timeoutMs);
-    const onExit = (code: number | null) => reject(new Error(`bench server exited with code ${code}`));
-    const onMessage = (message: ServerMessage) => {
-      if (message.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(message as Extract<ServerMessage, { type: T }>);
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
 
 /** POST over a keep-alive agent: fetch's per-request overhead would be measured as server latency. */
 function postJson(agent: Agent, url: URL, body: string): Promise<{ status: number; text: string }> {
@@ -256,7 +242,7 @@ export async function runRelayerBench({
     progress(
       `starting anvil (${blockTime > 0 ? `${blockTime} s blocks` : 'automine'}) + contracts + ${relayers}-relayer pool + API server (gas mode ${gasMode}) in a child process`,
     );
-    const ready = await nextMessage(child, 'ready', 180_000);
+    const ready = await nextMessage<ServerMessage, 'ready'>(child, 'ready', 180_000, 'bench server');
     const rpc = createPublicClient({ transport: http(ready.rpcUrl) });
 
     // Fresh users, derived on demand from a fixed seed: each signs its one flow with nonce 0.
@@ -307,7 +293,7 @@ export async function runRelayerBench({
     if (path === 'pool') {
       progress(`submitting ${submissions} calls straight to the pool, ${clients} at a time, inside the server process`);
       child.send({ type: 'direct', datas, clients });
-      const { results } = await nextMessage(child, 'direct-done', 600_000);
+      const { results } = await nextMessage<ServerMessage, 'direct-done'>(child, 'direct-done', 600_000, 'bench server');
       for (const result of results) {
         latencies.push(result.ms);
         if ('hash' in result) {
@@ -376,7 +362,7 @@ export async function runRelayerBench({
       for (const receipt of batch) receipts[receipt === undefined ? 'missing' : receipt.status === 'success' ? 'success' : 'reverted']++;
     }
     child.send({ type: 'stats' });
-    const { stats: pool } = await nextMessage(child, 'stats', 10_000);
+    const { stats: pool } = await nextMessage<ServerMessage, 'stats'>(child, 'stats', 10_000, 'bench server');
 
     const sorted = [...latencies].sort((a, b) => a - b);
     const result: RelayerBenchResult = {

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import pidusage from 'pidusage';
 import { createLocalStorageProvider } from '../src/storage/localStorageProvider.ts';
 import { startStorageService, type StorageServiceStats } from '../src/stack/storageService.ts';
+import { nextMessage } from './benchChild.ts';
 
 /** `provider`: through createLocalStorageProvider (fetch). `http`: a bare node:http keep-alive agent. */
 export type ClientKind = 'provider' | 'http';
@@ -70,21 +71,6 @@ async function serve(maxUploadBytes: number): Promise<void> {
   process.send?.({ type: 'ready', url: storage.url } satisfies ServerMessage);
 }
 
-function nextMessage<T extends ServerMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ServerMessage, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`storage server sent no ${type} message within ${timeoutMs} ms`)), timeoutMs);
-    const onExit = (code: number | null) => reject(new Error(`storage server exited with code ${code}`));
-    const onMessage = (message: ServerMessage) => {
-      if (message.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(message as Extract<ServerMessage, { type: T }>);
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
 
 function putWithAgent(agent: Agent, url: URL, body: Uint8Array): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -159,7 +145,7 @@ async function runPhase(url: string, serverPid: number, child: ChildProcess, { s
   const serverCpu = ((await pidusage(serverPid)).ctime - serverCpu0) / 1000;
   agent.destroy();
   child.send({ type: 'stats' });
-  const { stats } = await nextMessage(child, 'stats', 5_000);
+  const { stats } = await nextMessage<ServerMessage, 'stats'>(child, 'stats', 5_000, 'storage server');
   latencies.sort((a, b) => a - b);
   return {
     client,
@@ -194,7 +180,7 @@ export async function runStorageBench(options: StorageBenchOptions & { kinds?: r
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {
-    const { url } = await nextMessage(child, 'ready', 30_000);
+    const { url } = await nextMessage<ServerMessage, 'ready'>(child, 'ready', 30_000, 'storage server');
     const results: StorageBenchResult[] = [];
     for (const client of options.kinds ?? ['provider']) results.push(await runPhase(url, child.pid ?? 0, child, { ...options, client }));
     return results;
