@@ -23,7 +23,7 @@ import { Agent, request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pidusage from 'pidusage';
-import { createPublicClient, createTestClient, encodeFunctionData, hexToBytes, http, keccak256, toHex, type Address, type Hex } from 'viem';
+import { createPublicClient, createTestClient, encodeFunctionData, hexToBytes, keccak256, toHex, type Address, type Hex } from 'viem';
 import { HDKey, hdKeyToAccount } from 'viem/accounts';
 import { VanaLoadError } from '../src/errors.ts';
 import { dataPortabilityPermissionsAbi } from '../src/protocol/abis.ts';
@@ -36,6 +36,7 @@ import { appAccount, deployerAccount, relayerAccount } from '../src/stack/devAcc
 import { freePort } from '../src/stack/freePort.ts';
 import { createRelayerPool, fundRelayers, type GasLimitMode, type RelayerPoolStats } from '../src/stack/relayerPool.ts';
 import { nextMessage } from './benchChild.ts';
+import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
 
 export interface RelayerBenchOptions {
   /** Relay requests to send, one fresh user each. Default 2000. */
@@ -243,7 +244,7 @@ export async function runRelayerBench({
       `starting anvil (${blockTime > 0 ? `${blockTime} s blocks` : 'automine'}) + contracts + ${relayers}-relayer pool + API server (gas mode ${gasMode}) in a child process`,
     );
     const ready = await nextMessage<ServerMessage, 'ready'>(child, 'ready', 180_000, 'bench server');
-    const rpc = createPublicClient({ transport: http(ready.rpcUrl) });
+    const rpc = createPublicClient({ transport: rpcHttp(ready.rpcUrl) });
 
     // Fresh users, derived on demand from a fixed seed: each signs its one flow with nonce 0.
     const root = HDKey.fromMasterSeed(hexToBytes(keccak256(toHex(`vana-load relayer bench ${Date.now()}`))));
@@ -415,8 +416,8 @@ async function runRepairDemo(progress: (line: string) => void): Promise<RepairDe
   const stops: Array<() => Promise<void>> = [() => anvil.stop()];
   try {
     await fundRelayers({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, funder: deployerAccount(), relayers: accounts.map((a) => a.address) });
-    const test = createTestClient({ mode: 'anvil', transport: http(anvil.rpcUrl) });
-    const rpc = createPublicClient({ transport: http(anvil.rpcUrl) });
+    const test = createTestClient({ mode: 'anvil', transport: rpcHttp(anvil.rpcUrl) });
+    const rpc = createPublicClient({ transport: rpcHttp(anvil.rpcUrl) });
     await test.setAutomine(false);
     const pool = await createRelayerPool({
       rpcUrl: anvil.rpcUrl,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createPublicClient, hexToBytes, http, keccak256, parseEventLogs, toHex, type Address, type Hex, type PublicClient } from 'viem';
+import { createPublicClient, hexToBytes, keccak256, parseEventLogs, toHex, type Address, type Hex, type PublicClient } from 'viem';
 import { HDKey, hdKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPortabilityPermissionsAbi } from '../src/protocol/abis.ts';
@@ -15,6 +15,7 @@ import { appAccount, deployerAccount, LOCAL_SERVER_MNEMONIC, relayerAccount } fr
 import { startPersonalServer } from '../src/stack/personalServer/startPersonalServer.ts';
 import { createRelayerPool, fundRelayers, type RelayerPool } from '../src/stack/relayerPool.ts';
 import { startStorageService } from '../src/stack/storageService.ts';
+import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
 
 // /api/relay and /api/trusted-server(/poll) against the real local personal server and storage:
 // one user's data goes all the way to a finished operation whose result names the sha256 of
@@ -48,7 +49,7 @@ async function upload(name: string, bytes: Uint8Array | string): Promise<string>
 
 beforeAll(async () => {
   anvil = await startAnvil();
-  client = createPublicClient({ transport: http(anvil.rpcUrl) });
+  client = createPublicClient({ transport: rpcHttp(anvil.rpcUrl) });
   const contracts = await deployContracts({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, deployer: deployerAccount() });
   permissions = contracts.dataPortabilityPermissions;
   granteeId = await registerGrantee({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, grantees: contracts.dataPortabilityGrantees, account: appAccount() });

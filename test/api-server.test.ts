@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { createPublicClient, hexToBytes, http, keccak256, parseEventLogs, toHex, type Address, type PublicClient } from 'viem';
+import { createPublicClient, hexToBytes, keccak256, parseEventLogs, toHex, type Address, type PublicClient } from 'viem';
 import { HDKey, hdKeyToAccount, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPortabilityPermissionsAbi } from '../src/protocol/abis.ts';
@@ -11,6 +11,7 @@ import { deployContracts, registerGrantee } from '../src/stack/deployContracts.t
 import { appAccount, deployerAccount, relayerAccount } from '../src/stack/devAccounts.ts';
 import { freePort } from '../src/stack/freePort.ts';
 import { createRelayerPool, fundRelayers, type RelayerPool } from '../src/stack/relayerPool.ts';
+import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
 
 type Anvil = Awaited<ReturnType<typeof startAnvil>>;
 
@@ -57,7 +58,7 @@ async function post(path: string, body: string | object): Promise<{ status: numb
 
 beforeAll(async () => {
   anvil = await startAnvil({ port: await freePort() });
-  client = createPublicClient({ transport: http(anvil.rpcUrl) });
+  client = createPublicClient({ transport: rpcHttp(anvil.rpcUrl) });
   const contracts = await deployContracts({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, deployer: deployerAccount() });
   permissions = contracts.dataPortabilityPermissions;
   granteeId = await registerGrantee({

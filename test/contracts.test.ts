@@ -42,6 +42,7 @@ import { decryptWithPassword, encryptWithPassword } from '../src/protocol/openpg
 import { startAnvil, type Anvil } from '../src/stack/anvil.ts';
 import { deployContracts, registerGrantee, type DeployedContracts } from '../src/stack/deployContracts.ts';
 import { appAccount, devAccount, deployerAccount } from '../src/stack/devAccounts.ts';
+import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
 
 type Message = ServerFilesAndPermissionMessage;
 
@@ -66,7 +67,7 @@ const submitter = devAccount(2);
 
 beforeAll(async () => {
   anvil = await startAnvil();
-  client = createPublicClient({ transport: http(anvil.rpcUrl, { batch: true }) });
+  client = createPublicClient({ transport: rpcHttp(anvil.rpcUrl, { batch: true }) });
   contracts = await deployContracts({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, deployer: deployerAccount() });
   granteeId = await registerGrantee({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, grantees: contracts.dataPortabilityGrantees, account: appAccount() });
 });
@@ -108,7 +109,7 @@ const call = (message: Message, signature: Hex) =>
   }) as const;
 
 async function submit(message: Message, signature: Hex): Promise<TransactionReceipt> {
-  const wallet = createWalletClient({ account: submitter, transport: http(anvil.rpcUrl) });
+  const wallet = createWalletClient({ account: submitter, transport: rpcHttp(anvil.rpcUrl) });
   const hash = await wallet.writeContract({ ...call(message, signature), chain: null });
   const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 50 });
   expect(receipt.status).toBe('success');
@@ -331,7 +332,7 @@ describe('BatchFunder', () => {
 
   it('funds 200 new addresses in one transaction under a 30M block gas limit', async () => {
     const amountEach = 1_000_000_000_000_000n;
-    const wallet = createWalletClient({ account: deployerAccount(), transport: http(anvil.rpcUrl) });
+    const wallet = createWalletClient({ account: deployerAccount(), transport: rpcHttp(anvil.rpcUrl) });
     const hash = await wallet.writeContract({ ...funderContract(), functionName: 'fund', args: [recipients, amountEach], value: 200n * amountEach, chain: null });
     const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 50 });
     expect(receipt.status).toBe('success');
@@ -341,7 +342,7 @@ describe('BatchFunder', () => {
   });
 
   it('funds each recipient its own amount with fundAmounts', async () => {
-    const wallet = createWalletClient({ account: deployerAccount(), transport: http(anvil.rpcUrl) });
+    const wallet = createWalletClient({ account: deployerAccount(), transport: rpcHttp(anvil.rpcUrl) });
     const targets = [user(10).address, user(11).address];
     const hash = await wallet.writeContract({ ...funderContract(), functionName: 'fundAmounts', args: [targets, [5n, 7n]], value: 12n, chain: null });
     expect((await client.waitForTransactionReceipt({ hash, pollingInterval: 50 })).status).toBe('success');

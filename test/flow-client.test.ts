@@ -7,7 +7,8 @@ import { generateUserData } from '../src/client/syntheticData.ts';
 import { freePort } from '../src/stack/freePort.ts';
 import { deployerAccount } from '../src/stack/devAccounts.ts';
 import { VanaLoadTestClient } from '../src/client/VanaLoadTestClient.ts';
-import { createWalletClient, http, parseEther } from 'viem';
+import { createWalletClient, parseEther } from 'viem';
+import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
 
 // The flow client against a real local stack (spawned in its own process on free ports).
 const PROMPT = 'Summarize this data as JSON: {{data}}';
@@ -66,7 +67,7 @@ describe('VanaLoadTestClient on the local stack', () => {
       txMode: 'direct',
     });
     const user = env.wallets.account(7);
-    const funder = createWalletClient({ account: deployerAccount(), transport: http(m.rpcUrl) });
+    const funder = createWalletClient({ account: deployerAccount(), transport: rpcHttp(m.rpcUrl) });
     await env.receiptWatcher.waitForReceipt(await funder.sendTransaction({ chain: null, to: user.address, value: parseEther('1') }), { timeoutMs: 10_000 });
     const before = await env.publicClient.getBalance({ address: user.address });
     const result = await direct.executeDataPortabilityFlow({ n: 2 }, PROMPT, 'test', env.personalServerUrl, { account: user });

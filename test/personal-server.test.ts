@@ -26,6 +26,7 @@ import { deployContracts, registerGrantee } from '../src/stack/deployContracts.t
 import { LOCAL_SERVER_MNEMONIC, appAccount, deployerAccount } from '../src/stack/devAccounts.ts';
 import { startPersonalServer, type PersonalServer } from '../src/stack/personalServer/startPersonalServer.ts';
 import { startStorageService } from '../src/stack/storageService.ts';
+import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
 
 type Stop = () => Promise<void>;
 const stops: Stop[] = [];
@@ -77,7 +78,7 @@ async function createPermission({
   const serverPublicKey = identity.personal_server.public_key;
   const wrappedKey = eciesEncrypt(wrapTo ?? serverPublicKey, key);
 
-  const publicClient = createPublicClient({ transport: http(rpcUrl) });
+  const publicClient = createPublicClient({ transport: rpcHttp(rpcUrl) });
   const nonce = await publicClient.readContract({ address: permissionsAddress, abi: dataPortabilityPermissionsAbi, functionName: 'userNonce', args: [user.address] });
   const message = {
     nonce,
@@ -96,7 +97,7 @@ async function createPermission({
     primaryType: 'ServerFilesAndPermission',
     message,
   });
-  const wallet = createWalletClient({ account: submitter, transport: http(rpcUrl) });
+  const wallet = createWalletClient({ account: submitter, transport: rpcHttp(rpcUrl) });
   const hash = await wallet.writeContract({
     chain: null,
     address: permissionsAddress,

@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
-import { createPublicClient, createTestClient, http, parseGwei, type Address, type Hex, type PublicClient, type TestClient } from 'viem';
+import { createPublicClient, createTestClient, parseGwei, type Address, type Hex, type PublicClient, type TestClient } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAnvil } from '../src/stack/anvil.ts';
 import { deployerAccount, relayerAccount } from '../src/stack/devAccounts.ts';
 import { freePort } from '../src/stack/freePort.ts';
 import { createRelayerPool, fundRelayers, type RelayerPool } from '../src/stack/relayerPool.ts';
+import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
 
 type Anvil = Awaited<ReturnType<typeof startAnvil>>;
 
@@ -29,7 +30,7 @@ describe('relayer pool on an automining anvil', () => {
   const pools: RelayerPool[] = [];
   beforeAll(async () => {
     anvil = await startAnvil({ port: await freePort() });
-    client = createPublicClient({ transport: http(anvil.rpcUrl) });
+    client = createPublicClient({ transport: rpcHttp(anvil.rpcUrl) });
     await fundRelayers({
       rpcUrl: anvil.rpcUrl,
       chainId: anvil.chainId,
@@ -90,7 +91,7 @@ describe('relayer pool on an automining anvil', () => {
     const relayer = relayerAccount(0);
     const pool = await createRelayerPool({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, accounts: [relayer], gas: { feeRefreshMs: 600_000 } });
     pools.push(pool);
-    const testClient = createTestClient({ mode: 'anvil', transport: http(anvil.rpcUrl) });
+    const testClient = createTestClient({ mode: 'anvil', transport: rpcHttp(anvil.rpcUrl) });
     await testClient.setNextBlockBaseFeePerGas({ baseFeePerGas: parseGwei('500') });
     await testClient.mine({ blocks: 1 });
     const result = await pool.submit(call);
@@ -156,8 +157,8 @@ describe('relayer pool on an anvil that mines only on demand', () => {
   const mine = () => testClient.mine({ blocks: 1 });
   beforeAll(async () => {
     anvil = await startAnvil({ port: await freePort() });
-    client = createPublicClient({ transport: http(anvil.rpcUrl) });
-    testClient = createTestClient({ mode: 'anvil', transport: http(anvil.rpcUrl) });
+    client = createPublicClient({ transport: rpcHttp(anvil.rpcUrl) });
+    testClient = createTestClient({ mode: 'anvil', transport: rpcHttp(anvil.rpcUrl) });
     await fundRelayers({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, funder: deployerAccount(), relayers: [relayerAccount(0).address] });
     await testClient.setAutomine(false);
   });

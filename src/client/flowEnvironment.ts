@@ -3,7 +3,7 @@
  * the API and personal-server URLs, the user wallets, and — for the local target — the stack
  * process (attached to, or spawned and owned). `close()` stops what was started here.
  */
-import { createPublicClient, fallback, http, type Address, type LocalAccount, type PublicClient } from 'viem';
+import { createPublicClient, fallback, type Address, type LocalAccount, type PublicClient } from 'viem';
 import type { Logger } from 'pino';
 import { createReceiptWatcher, type ReceiptWatcher } from '../chain/receiptWatcher.ts';
 import type { VanaLoadConfig } from '../config/schema.ts';
@@ -15,6 +15,7 @@ import { createLocalStorageProvider } from '../storage/localStorageProvider.ts';
 import type { StorageProvider } from '../storage/StorageProvider.ts';
 import { createUserWallets, LOCAL_USERS_MNEMONIC, type UserWallets } from './userWallets.ts';
 import { VanaLoadTestClient, type StepRetry } from './VanaLoadTestClient.ts';
+import { rpcHttp } from '../chain/stateRaceRetry.ts';
 
 export interface FlowEnvironment {
   target: 'local' | 'remote';
@@ -115,7 +116,7 @@ export async function openFlowEnvironment(params: OpenFlowEnvironmentParameters)
     wallets = createUserWallets(config.wallets.mnemonic!);
   }
 
-  const transports = rpcUrls.map((url) => http(url, { batch: { batchSize: 100, wait: 2 }, timeout: config.timeouts.httpMs, retryCount: 0 }));
+  const transports = rpcUrls.map((url) => rpcHttp(url, { batch: { batchSize: 100, wait: 2 }, timeout: config.timeouts.httpMs, retryCount: 0 }));
   const publicClient = createPublicClient({ transport: transports.length === 1 ? transports[0]! : fallback(transports, { rank: false }) }) as PublicClient;
   const receiptWatcher = createReceiptWatcher({ client: publicClient, pollIntervalMs: config.target.kind === 'local' ? 50 : 500, logger });
 

@@ -22,12 +22,13 @@ import { silentLogger } from '../logger.ts';
 import { freePort } from './freePort.ts';
 
 /**
- * Recent block states anvil keeps in memory (`--prune-history`). It does not bound anvil's memory
- * (anvil 1.7.1 grew 0.75 GB over a 1000-flow run with 2, 16 or 256 states, as without the flag);
- * the bare flag does (90 MB), but then calls racing a new block fail with "BlockOutOfRangeError:
- * block height is 44 but requested was 43", so a few states are kept.
+ * Anvil runs with bare `--prune-history`: it keeps the newest block's state only. With any count
+ * of kept states (2, 16 or 256; anvil 1.7.1) its memory grew 0.75 GB over a 1000-flow run, and
+ * 10.5 GB after 6,000 flows, because every kept state copies our contracts' growing storage; with
+ * the bare flag it grew 90 MB. The price is a race: a read of "latest" that a new block overtakes
+ * fails with "BlockOutOfRangeError", which every client here repeats (src/chain/stateRaceRetry.ts).
  */
-export const ANVIL_STATES_KEPT = 16;
+export const ANVIL_PRUNE_HISTORY_ARGS: readonly string[] = ['--prune-history'];
 
 /**
  * Blocks whose transactions and receipts anvil keeps (`--transaction-block-keeper`). Receipts are
@@ -184,7 +185,7 @@ export async function startAnvil(params: StartAnvilParameters = {}): Promise<Anv
       '--accounts', String(accounts),
       '--gas-limit', gasLimit.toString(),
       '--quiet',
-      '--prune-history', String(ANVIL_STATES_KEPT),
+      ...ANVIL_PRUNE_HISTORY_ARGS,
       '--transaction-block-keeper', String(ANVIL_TX_BLOCKS_KEPT),
       ...(blockTime === undefined ? [] : ['--block-time', String(blockTime)]),
     ];

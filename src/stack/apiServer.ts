@@ -35,6 +35,7 @@ import {
 } from '../protocol/personalServerApi.ts';
 import { parseSignedRelayRequest, type RelayResponse, type SignedServerFilesAndPermissionRequest } from '../protocol/relayerRequest.ts';
 import { RelayerRevertError, type RelayerPool } from './relayerPool.ts';
+import { rpcHttp } from '../chain/stateRaceRetry.ts';
 
 export interface StartApiServerParameters {
   /** Default `127.0.0.1`. */
@@ -214,7 +215,7 @@ export async function startApiServer({
   logger = silentLogger(),
 }: StartApiServerParameters): Promise<ApiServer> {
   const log = logger.child({ module: 'apiServer' });
-  const rpcChainId = await createPublicClient({ transport: http(rpcUrl, { retryCount: 0 }) })
+  const rpcChainId = await createPublicClient({ transport: rpcHttp(rpcUrl, { retryCount: 0 }) })
     .getChainId()
     .catch((cause: unknown) => {
       throw new InfrastructureError(`API server cannot reach the chain at ${rpcUrl}`, { code: 'API_RPC_UNREACHABLE', cause });

@@ -29,6 +29,7 @@ import {
   dataPortabilityServersAbi,
   dataRegistryAbi,
 } from '../protocol/abis.ts';
+import { rpcHttp } from '../chain/stateRaceRetry.ts';
 
 /** Addresses of the deployed local contracts (the stack manifest's `contracts`). */
 export interface DeployedContracts {
@@ -121,7 +122,7 @@ export async function deployContracts({
   logger = silentLogger(),
 }: DeployContractsParameters): Promise<DeployedContracts> {
   const t0 = performance.now();
-  const client = createPublicClient({ transport: http(rpcUrl, { retryCount: 0 }) });
+  const client = createPublicClient({ transport: rpcHttp(rpcUrl, { retryCount: 0 }) });
   await checkChainId(client, rpcUrl, chainId);
 
   const [bytecodes, startNonce, block] = await Promise.all([
@@ -219,7 +220,7 @@ export async function registerGrantee({
   account,
   logger = silentLogger(),
 }: RegisterGranteeParameters): Promise<bigint> {
-  const client = createPublicClient({ transport: http(rpcUrl, { retryCount: 0 }) });
+  const client = createPublicClient({ transport: rpcHttp(rpcUrl, { retryCount: 0 }) });
   const contract = { address: grantees, abi: dataPortabilityGranteesAbi } as const;
   const existing = await client.readContract({ ...contract, functionName: 'granteeAddressToId', args: [account.address] });
   if (existing !== 0n) return existing;

@@ -28,6 +28,7 @@ import {
 import type { Logger } from 'pino';
 import { ConfigError, ERROR_CLASSES, InfrastructureError, VanaLoadError, type ErrorClass } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
+import { retryStateRace, rpcHttp } from '../chain/stateRaceRetry.ts';
 
 /**
  * How the pool picks a gas limit.
@@ -295,40 +296,43 @@ function createJsonRpc(url: string, timeoutMs: number): JsonRpc {
   const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 128 }) : new HttpAgent({ keepAlive: true, maxSockets: 128 });
   let id = 0;
   return {
-    request<T>(method: string, params: readonly unknown[] = []): Promise<T> {
-      const body = JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params });
-      return new Promise<T>((resolve, reject) => {
-        const req = (https ? httpsRequest : httpRequest)(
-          target,
-          { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('error', (err) => reject(new Error(`network error: ${method} to ${url}: ${err.message}`, { cause: err })));
-            res.on('end', () => {
-              const text = Buffer.concat(chunks).toString('utf8');
-              let json: { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
-              try {
-                json = JSON.parse(text) as typeof json;
-              } catch {
-                reject(new Error(`network error: ${method} to ${url}: HTTP ${res.statusCode ?? 0} with a non-JSON body`));
-                return;
-              }
-              if (json.error) reject(new JsonRpcError(method, json.error));
-              else if ((res.statusCode ?? 500) >= 400) reject(new Error(`network error: ${method} to ${url}: HTTP ${res.statusCode ?? 0}`));
-              else resolve(json.result as T);
-            });
-          },
-        );
-        req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} to ${url} timed out after ${timeoutMs} ms`)));
-        req.on('error', (err) =>
-          reject(/timed out/.test(err.message) ? err : new Error(`network error: ${method} to ${url}: ${err.message}`, { cause: err })),
-        );
-        req.end(body);
-      });
-    },
+    // Reads that a new block overtakes on a pruned anvil are repeated (src/chain/stateRaceRetry.ts).
+    request: <T>(method: string, params: readonly unknown[] = []): Promise<T> => retryStateRace(() => send<T>(method, params)),
     close: () => agent.destroy(),
   };
+
+  function send<T>(method: string, params: readonly unknown[]): Promise<T> {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params });
+    return new Promise<T>((resolve, reject) => {
+      const req = (https ? httpsRequest : httpRequest)(
+        target,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', (err) => reject(new Error(`network error: ${method} to ${url}: ${err.message}`, { cause: err })));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let json: { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
+            try {
+              json = JSON.parse(text) as typeof json;
+            } catch {
+              reject(new Error(`network error: ${method} to ${url}: HTTP ${res.statusCode ?? 0} with a non-JSON body`));
+              return;
+            }
+            if (json.error) reject(new JsonRpcError(method, json.error));
+            else if ((res.statusCode ?? 500) >= 400) reject(new Error(`network error: ${method} to ${url}: HTTP ${res.statusCode ?? 0}`));
+            else resolve(json.result as T);
+          });
+        },
+      );
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} to ${url} timed out after ${timeoutMs} ms`)));
+      req.on('error', (err) =>
+        reject(/timed out/.test(err.message) ? err : new Error(`network error: ${method} to ${url}: ${err.message}`, { cause: err })),
+      );
+      req.end(body);
+    });
+  }
 }
 
 interface Fees {
@@ -830,7 +834,7 @@ export async function fundRelayers({
   balance = parseEther('100'),
   logger = silentLogger(),
 }: FundRelayersParameters): Promise<Hex[]> {
-  const client = createPublicClient({ transport: http(rpcUrl, { retryCount: 0 }) });
+  const client = createPublicClient({ transport: rpcHttp(rpcUrl, { retryCount: 0 }) });
   const balances = await Promise.all(relayers.map((address) => client.getBalance({ address })));
   const needy = relayers.flatMap((address, i) => (balances[i]! < balance ? [{ address, value: balance - balances[i]! }] : []));
   if (needy.length === 0) return [];

@@ -1,5 +1,5 @@
 /** fundWallets, validateWallets and sweepWallets against a real anvil with the local contracts. */
-import { createPublicClient, http, parseEther, type Address, type PublicClient } from 'viem';
+import { createPublicClient, parseEther, type Address, type PublicClient } from 'viem';
 import { english, generateMnemonic } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAnvil, type Anvil } from '../stack/anvil.ts';
@@ -7,6 +7,7 @@ import { deployContracts } from '../stack/deployContracts.ts';
 import { deployerAccount, devAccount } from '../stack/devAccounts.ts';
 import { fundWallets, sweepWallets, validateWallets, type FundWalletsParameters, type FundingProgress } from './funding.ts';
 import { createHdWallets, type HdWallets } from './hdWallets.ts';
+import { rpcHttp } from '../chain/stateRaceRetry.ts';
 
 const amountWei = parseEther('0.01');
 const funder = devAccount(3);
@@ -16,7 +17,7 @@ let batchFunder: Address;
 
 beforeAll(async () => {
   anvil = await startAnvil();
-  client = createPublicClient({ transport: http(anvil.rpcUrl) });
+  client = createPublicClient({ transport: rpcHttp(anvil.rpcUrl) });
   ({ batchFunder } = await deployContracts({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, deployer: deployerAccount() }));
 });
 afterAll(async () => {

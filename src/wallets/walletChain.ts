@@ -2,9 +2,10 @@
  * The chain as wallet funding, validation and sweeping see it: one checked JSON-RPC client, the
  * mainnet guard, fees, and amounts printed in the chain's native unit.
  */
-import { createPublicClient, formatEther, http, type PublicClient } from 'viem';
+import { createPublicClient, formatEther, type PublicClient } from 'viem';
 import { isKnownMainnet, KNOWN_MAINNETS } from '../config/isKnownMainnet.ts';
 import { ConfigError, InfrastructureError } from '../errors.ts';
+import { rpcHttp } from '../chain/stateRaceRetry.ts';
 
 export interface ConnectWalletChainParameters {
   rpcUrl: string;
@@ -41,7 +42,7 @@ export async function connectWalletChain({
   if (sends && !allowMainnet) refuseMainnet(chainId);
   const client = createPublicClient({
     pollingInterval: pollingIntervalMs,
-    transport: http(rpcUrl, { batch: { batchSize: RPC_BATCH_SIZE }, retryCount: 0, timeout: timeoutMs }),
+    transport: rpcHttp(rpcUrl, { batch: { batchSize: RPC_BATCH_SIZE }, retryCount: 0, timeout: timeoutMs }),
   });
   const actual = await requestChainId(client, rpcUrl);
   if (actual !== chainId) {
@@ -57,7 +58,7 @@ export async function connectWalletChain({
  * await readChainId('http://127.0.0.1:8545'); // 31337
  */
 export async function readChainId(rpcUrl: string, timeoutMs = 30_000): Promise<number> {
-  return await requestChainId(createPublicClient({ transport: http(rpcUrl, { retryCount: 0, timeout: timeoutMs }) }), rpcUrl);
+  return await requestChainId(createPublicClient({ transport: rpcHttp(rpcUrl, { retryCount: 0, timeout: timeoutMs }) }), rpcUrl);
 }
 
 async function requestChainId(client: PublicClient, rpcUrl: string): Promise<number> {

@@ -7,12 +7,13 @@
  * permission can be revoked and a file key re-set, so those are read every time: a cache there
  * could hide exactly the failure a load test is looking for.
  */
-import { createPublicClient, http, isAddressEqual, zeroAddress, type Address, type PublicClient } from 'viem';
+import { createPublicClient, isAddressEqual, zeroAddress, type Address, type PublicClient } from 'viem';
 import type { Logger } from 'pino';
 import { InfrastructureError } from '../../errors.ts';
 import { silentLogger } from '../../logger.ts';
 import { dataPortabilityGranteesAbi, dataPortabilityPermissionsAbi, dataRegistryAbi } from '../../protocol/abis.ts';
 import { createLruCache } from './lruCache.ts';
+import { rpcHttp } from '../../chain/stateRaceRetry.ts';
 
 /** `permissions(id)` (PermissionInfo of PROTOCOL.md 2.1). */
 export interface PermissionInfo {
@@ -61,7 +62,7 @@ export async function createChainReader({
   timeoutMs = 10_000,
   logger = silentLogger(),
 }: CreateChainReaderParameters): Promise<ChainReader> {
-  const client: PublicClient = createPublicClient({ transport: http(rpcUrl, { timeout: timeoutMs, retryCount: 0 }) });
+  const client: PublicClient = createPublicClient({ transport: rpcHttp(rpcUrl, { timeout: timeoutMs, retryCount: 0 }) });
   const permissionsContract = { address: permissionsAddress, abi: dataPortabilityPermissionsAbi } as const;
 
   let dataRegistry: Address;
