@@ -9,10 +9,11 @@ import { createLogger } from '../logger.ts';
 import { DEFAULT_STACK_PORTS, runStackCommand } from './stackCommand.ts';
 import { runReportCommand } from './reportCommand.ts';
 import { DEFAULT_MANIFEST_PATH } from '../stack/manifest.ts';
-import { DEFAULT_BLOCK_TIME_SECONDS } from '../stack/startLocalStack.ts';
+import { DEFAULT_BLOCK_GAS_LIMIT, DEFAULT_BLOCK_TIME_SECONDS } from '../stack/startLocalStack.ts';
 
 interface StackOptions {
   blockTime: number;
+  blockGasLimit: number;
   relayers: number;
   apiPort: number;
   storagePort: number;
@@ -34,6 +35,7 @@ program
   .command('stack')
   .description('start the local stack (anvil + contracts, storage, personal server, API server) in the foreground')
   .option('--block-time <seconds>', 'seconds between blocks, fractions allowed; 0 = automine', numberFlag('--block-time', 0, 3600), DEFAULT_BLOCK_TIME_SECONDS)
+  .option('--block-gas-limit <gas>', 'block gas limit of the anvil chain (a first flow of a user costs ~1.26M)', intFlag('--block-gas-limit', 30_000_000, 2_000_000_000), DEFAULT_BLOCK_GAS_LIMIT)
   .option('--relayers <n>', 'relayer accounts in the API server pool', intFlag('--relayers', 1, 64), 4)
   .option('--api-port <port>', 'API server port', intFlag('--api-port', 0, 65535), DEFAULT_STACK_PORTS.api)
   .option('--storage-port <port>', 'storage service port', intFlag('--storage-port', 0, 65535), DEFAULT_STACK_PORTS.storage)
@@ -45,6 +47,7 @@ program
     const logger = createLogger({ level: opts.logLevel as 'warn' });
     await runStackCommand({
       blockTime: opts.blockTime,
+      blockGasLimit: opts.blockGasLimit,
       relayerCount: opts.relayers,
       apiPort: opts.apiPort,
       storagePort: opts.storagePort,

@@ -53,6 +53,7 @@ export function stackOptionsFromConfig(config: VanaLoadConfig): StackProcessOpti
   const s = config.stack;
   return {
     blockTime: config.chain.blockTimeSeconds,
+    blockGasLimit: s.blockGasLimit,
     relayerCount: s.relayerCount,
     maxUploadBytes: s.maxUploadBytes,
     personalServerRateLimit: s.rateLimit,

@@ -509,6 +509,13 @@ export const CONFIG_SCHEMA = {
       parser: PORT,
       default: 3_003,
     }),
+    blockGasLimit: field({
+      env: 'VANA_STACK_BLOCK_GAS_LIMIT',
+      flag: '--block-gas-limit',
+      description: 'Local stack: block gas limit of the anvil chain. A first flow of a user costs ~1.26M gas; give long blocks at a high rate room for rate × block time × 1.3M.',
+      parser: integer(30_000_000, 2_000_000_000),
+      default: 100_000_000,
+    }),
     relayerCount: field({
       env: 'VANA_STACK_RELAYERS',
       flag: '--relayers',

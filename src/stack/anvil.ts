@@ -49,7 +49,7 @@ export interface StartAnvilParameters {
   chainId?: number;
   /** Pre-funded dev accounts of the anvil mnemonic. Default 10. */
   accounts?: number;
-  /** Block gas limit. Default 100M: room for ~100 flows per block in `blockTime` mode. */
+  /** Block gas limit. Default 100M: room for ~80 first flows of a user per block in `blockTime` mode. */
   gasLimit?: bigint;
   /** Give up waiting for the RPC after this long, ms. Default 20_000. */
   startTimeoutMs?: number;

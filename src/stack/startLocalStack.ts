@@ -11,6 +11,9 @@ import type { StackManifest } from './manifest.ts';
 
 export const DEFAULT_BLOCK_TIME_SECONDS = 0.2;
 
+/** Anvil block gas limit of the local stack (gas units). */
+export const DEFAULT_BLOCK_GAS_LIMIT = 100_000_000;
+
 export interface LocalStackOptions {
   host?: string;
   /** 0 picks a free port. */
@@ -24,6 +27,11 @@ export interface LocalStackOptions {
    * queued behind a nonce gap can wait for the next transaction). 0 = automine.
    */
   blockTime?: number;
+  /**
+   * Anvil's block gas limit. Default 100M: ~80 first flows of a user per block. Long blocks at a
+   * high rate need more (rate × block time × 1.26M gas per first flow).
+   */
+  blockGasLimit?: number;
   relayerCount?: number;
   maxUploadBytes?: number;
   backend?: PersonalServerBackend;
@@ -51,6 +59,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     storagePort = 0,
     personalServerPort = 0,
     blockTime = DEFAULT_BLOCK_TIME_SECONDS,
+    blockGasLimit = DEFAULT_BLOCK_GAS_LIMIT,
     relayerCount = 4,
     maxUploadBytes = 1_048_576,
     backend = { kind: 'sim', latency: { p50Ms: 0, p95Ms: 0 }, failureRate: 0 },
@@ -78,7 +87,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (!Number.isFinite(blockTime) || blockTime < 0) {
       throw new RangeError(`Expected blockTime >= 0 seconds (0 = automine), got ${blockTime}`);
     }
-    const anvil = await startAnvil({ host, port: anvilPort, ...(blockTime > 0 ? { blockTime } : {}), logger, ...(signal ? { signal } : {}) });
+    const anvil = await startAnvil({ host, port: anvilPort, gasLimit: BigInt(blockGasLimit), ...(blockTime > 0 ? { blockTime } : {}), logger, ...(signal ? { signal } : {}) });
     stops.push(() => anvil.stop());
     signal?.throwIfAborted();
 
