@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
+import { toHex } from 'viem';
+import { isPrunedStateRace } from '../chain/stateRaceRetry.ts';
 import { InfrastructureError } from '../errors.ts';
 import { resolveAnvilBinary, startAnvil, type Anvil } from './anvil.ts';
 
@@ -14,13 +16,15 @@ afterAll(async () => {
   for (const pid of orphanCandidates.filter(isProcessRunning)) process.kill(pid, 'SIGKILL');
 });
 
-async function rpc(rpcUrl: string, method: string): Promise<unknown> {
+async function rpc(rpcUrl: string, method: string, params: unknown[] = []): Promise<unknown> {
   const response = await fetch(rpcUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: [] }),
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
   });
-  return ((await response.json()) as { result: unknown }).result;
+  const body = (await response.json()) as { result?: unknown; error?: { message: string } };
+  if (body.error) throw new Error(body.error.message);
+  return body.result;
 }
 
 async function waitUntil(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -67,6 +71,18 @@ describe('startAnvil', () => {
     started.push(anvil);
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(Number(await rpc(anvil.rpcUrl, 'eth_blockNumber'))).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps the newest state only, with the answer the state-race retry recognises, and takes the gas limit', async () => {
+    const anvil = await startAnvil({ gasLimit: 123_000_000n });
+    started.push(anvil);
+    await rpc(anvil.rpcUrl, 'evm_mine');
+    await rpc(anvil.rpcUrl, 'evm_mine');
+    const latest = (await rpc(anvil.rpcUrl, 'eth_getBlockByNumber', ['latest', false])) as { number: string; gasLimit: string };
+    expect(BigInt(latest.gasLimit)).toBe(123_000_000n);
+    const earlier = rpc(anvil.rpcUrl, 'eth_getBalance', ['0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', toHex(BigInt(latest.number) - 1n)]);
+    const err = await earlier.then(() => undefined, (e: unknown) => e);
+    expect(isPrunedStateRace(err)).toBe(true);
   });
 
   it('error: refuses a port that something already listens on', async () => {
