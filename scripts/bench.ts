@@ -9,13 +9,14 @@ const benches: Record<string, { script: string; about: string }> = {
   flow: { script: './bench-flow.ts', about: 'one flow at a time: per-step and e2e p50/p95, harness CPU ms per flow' },
   funding: { script: './bench-funding.ts', about: 'time to generate, fund (BatchFunder), validate and sweep N wallets on the local stack' },
   scheduler: { script: './bench-scheduler.ts', about: 'poisson scheduler: arrival-time lag and harness CPU at several rates, with a stand-in flow' },
+  'chain-state': { script: './bench-chain-state.ts', about: "anvil CPU per block as the chain's storage grows (why long runs need long blocks)" },
   capacity: { script: './bench-capacity.ts', about: 'highest poisson flows/s within an SLO on one local stack (step up, then bisect); per-step p95, CPU by process' },
 };
 
 const [name, ...rest] = process.argv.slice(2);
 if (!name || !(name in benches) || name === '--help') {
   process.stdout.write('Usage: npm run bench -- <name> [options]\n\nBenchmarks:\n');
-  for (const [key, { about }] of Object.entries(benches)) process.stdout.write(`  ${key.padEnd(10)} ${about}\n`);
+  for (const [key, { about }] of Object.entries(benches)) process.stdout.write(`  ${key.padEnd(12)} ${about}\n`);
   process.exit(name && name !== '--help' ? 2 : 0);
 }
 // Each benchmark is a standalone script; run it in its own process so its figures are not

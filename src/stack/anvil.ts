@@ -27,14 +27,18 @@ import { freePort } from './freePort.ts';
  * 10.5 GB after 6,000 flows, because every kept state copies our contracts' growing storage; with
  * the bare flag it grew 90 MB. The price is a race: a read of "latest" that a new block overtakes
  * fails with "BlockOutOfRangeError", which every client here repeats (src/chain/stateRaceRetry.ts).
+ *
+ * CPU is the other limit of a long run: anvil 1.7.1 rebuilds the whole state trie for every
+ * block, ~1.7 µs per storage slot on this machine (a flow leaves ~38 slots), so a block costs
+ * ~65 ms per 1000 flows already on chain. Long streams need long blocks (see
+ * milestones/ms-05/README.md); foundry's PR #15715 (incremental state root, July 2026) is not in
+ * an npm release yet.
  */
 export const ANVIL_PRUNE_HISTORY_ARGS: readonly string[] = ['--prune-history'];
 
 /**
  * Blocks whose transactions and receipts anvil keeps (`--transaction-block-keeper`). Receipts are
  * read seconds after mining; 500 blocks are 100 s at 0.2 s blocks, 500 transactions under automine.
- * Neither bound stops anvil's RSS from growing over a long run (measured: +0.6 GB per 1000 flows
- * with 0.2 s blocks, +0.2 GB under automine); see milestones/ms-05/README.md.
  */
 export const ANVIL_TX_BLOCKS_KEPT = 500;
 

@@ -1,0 +1,73 @@
+/**
+ * Chain-state benchmark: what one block costs anvil as the chain's storage grows. Anvil 1.7.1
+ * rebuilds the whole state trie for every block, so a long load test slows its chain down; this
+ * measures by how much, without running flows: it fills one account's storage with N slots
+ * (`anvil_setStorageAt`) and times the empty blocks mined at a 1 s interval.
+ *
+ *   npx tsx scripts/bench-chain-state.ts [--slots 0,250000,500000,1000000] [--seconds 6]
+ *
+ * Reading the figures: a flow leaves ~38 storage slots (permission, grant and file URLs, the
+ * 257-byte wrapped key, mappings), so 1M slots is the chain after ~26,000 flows. When the cost of a
+ * block approaches the block time, reads stall behind mining; see milestones/ms-05/README.md.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { startAnvil } from '../src/stack/anvil.ts';
+
+const USAGE = 'Usage: npx tsx scripts/bench-chain-state.ts [--slots 0,250000,500000,1000000] [--seconds 6]';
+const { values } = parseArgs({ options: { slots: { type: 'string', default: '0,250000,500000,1000000' }, seconds: { type: 'string', default: '6' }, help: { type: 'boolean' } } });
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const steps = values.slots.split(',').map(Number);
+const seconds = Number(values.seconds);
+if (steps.some((n) => !Number.isSafeInteger(n) || n < 0) || steps.some((n, i) => i > 0 && n < steps[i - 1]!)) {
+  process.stderr.write(`--slots: expected non-decreasing whole numbers, got ${values.slots}\n${USAGE}\n`);
+  process.exit(2);
+}
+if (!(seconds >= 2 && seconds <= 600)) {
+  process.stderr.write(`--seconds: expected 2 to 600, got ${values.seconds}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+const BATCH = 2_000;
+const HOLDER = '0x00000000000000000000000000000000000c0ffe';
+const anvil = await startAnvil({ blockTime: 1 });
+process.once('SIGINT', () => void anvil.stop().then(() => process.exit(130)));
+
+async function rpc(body: unknown): Promise<unknown> {
+  const response = await fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return await response.json();
+}
+const blockNumber = async () => Number.parseInt(((await rpc({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] })) as { result: string }).result, 16);
+/** User + system CPU seconds of anvil so far (Linux /proc; clock ticks of 1/100 s). */
+function cpuSeconds(): number {
+  const fields = readFileSync(`/proc/${anvil.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${anvil.pid}/status`, 'utf8'))![1]) / 1024;
+
+try {
+  process.stdout.write(`anvil ${anvil.rpcUrl}, 1 s blocks, storage filled in one account; ${seconds} s of blocks per step\n\n`);
+  process.stdout.write('     slots  blocks  cpu ms/block  µs/slot/block  anvil RSS\n');
+  let filled = 0;
+  for (const target of steps) {
+    while (filled < target) {
+      const batch = [];
+      for (let i = 0; i < BATCH && filled < target; i++, filled++) {
+        batch.push({ jsonrpc: '2.0', id: i, method: 'anvil_setStorageAt', params: [HOLDER, `0x${(filled + 1).toString(16)}`, `0x${(filled + 7).toString(16).padStart(64, '0')}`] });
+      }
+      await rpc(batch);
+    }
+    const [b0, c0] = [await blockNumber(), cpuSeconds()];
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1_000));
+    const [b1, c1] = [await blockNumber(), cpuSeconds()];
+    const blocks = Math.max(1, b1 - b0);
+    const msPerBlock = ((c1 - c0) / blocks) * 1_000;
+    const perSlot = target > 0 ? ((msPerBlock * 1_000) / target).toFixed(2) : '-';
+    process.stdout.write(`${String(target).padStart(10)}  ${String(b1 - b0).padStart(6)}  ${msPerBlock.toFixed(0).padStart(12)}  ${perSlot.padStart(13)}  ${rssMb().toFixed(0).padStart(6)} MB\n`);
+  }
+} finally {
+  await anvil.stop();
+}
