@@ -16,6 +16,7 @@
 import { once, setMaxListeners } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { LocalAccount } from 'viem';
+import { localChainAdvice } from '../stack/chainAdvice.ts';
 import { openFlowEnvironment, type FlowEnvironment } from '../client/flowEnvironment.ts';
 import { LOCAL_USERS_MNEMONIC } from '../client/userWallets.ts';
 import { dataSizeFor, generateUserData, seedFromString } from '../client/syntheticData.ts';
@@ -131,6 +132,16 @@ function plannedFlows(model: LoadModel): number | undefined {
     case 'phased':
       return model.totalUsers;
   }
+}
+
+/** Highest arrival rate of an open model, flows/s; undefined for closed and batched models. */
+function peakArrivalRate(model: LoadModel): number | undefined {
+  if (model.kind === 'poisson') return model.rate;
+  if (model.kind === 'phased') {
+    const rates = model.phases.filter((p) => p.unit === 'rate').flatMap((p) => [p.from, p.to]);
+    return rates.length > 0 ? Math.max(...rates) : undefined;
+  }
+  return undefined;
 }
 
 function plannedDurationS(model: LoadModel): number | undefined {
@@ -265,6 +276,18 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
         ? `✅ Stack ${env.stack.owned ? 'started' : 'attached'} in ${((performance.now() - t0) / 1000).toFixed(1)}s: chain ${env.chainId}, API ${env.apiUrl}`
         : `✅ Connected: chain ${env.chainId}, API ${env.apiUrl}`,
     );
+    if (env.stack?.owned) { // an attached stack has its own settings, unknown here
+      const advice = localChainAdvice({
+        flows: plannedFlows(model) ?? (model.kind === 'poisson' && model.durationMs !== undefined ? Math.ceil((model.rate * model.durationMs) / 1000) : undefined),
+        peakRate: peakArrivalRate(model),
+        blockTimeSeconds: config.chain.blockTimeSeconds,
+        blockGasLimit: config.stack.blockGasLimit,
+      });
+      for (const line of advice) {
+        print(`⚠️  ${line}`);
+        logger.warn({ advice: line }, 'local chain');
+      }
+    }
     if (direct) {
       funding = await startFunding(env, config, params.funding ?? DEFAULT_FUNDING, logger, (latencyMs) => fundingLatency.record(latencyMs));
       print(`✅ Funding worker: keeps ${(params.funding ?? DEFAULT_FUNDING).poolSize} funded wallets ahead of arrivals (direct mode: users pay gas)`);

@@ -1,0 +1,61 @@
+/**
+ * Warnings for a run the local chain will not carry as configured. Anvil 1.7.1 rebuilds the whole
+ * state trie for every block (src/stack/anvil.ts), so each flow on chain makes every later block
+ * dearer; a long run at 0.2 s blocks ends with anvil mining back to back and every read waiting
+ * behind it. The run still happens: the advice says what to change, with the figures behind it.
+ */
+
+/**
+ * Anvil CPU per mined block per 1000 flows already on chain (2-core development machine:
+ * `npm run bench -- chain-state` gives ~1.7 µs per storage slot per block; a flow leaves ~38).
+ */
+export const STATE_ROOT_MS_PER_1000_FLOWS = 65;
+
+/** Gas of a user's first `addServerFilesAndPermissions` (registers and trusts the server too). */
+export const GAS_PER_FIRST_FLOW = 1_257_950;
+
+/** Mining may take this share of the block time before reads are held up noticeably. */
+const MINING_SHARE = 2 / 3;
+
+export interface ChainAdviceInput {
+  /** Flows the run will put on chain; undefined when unbounded. */
+  flows: number | undefined;
+  /** Highest arrival rate of an open model, flows/s; undefined for closed models. */
+  peakRate: number | undefined;
+  /** 0 = automine. */
+  blockTimeSeconds: number;
+  blockGasLimit: number;
+}
+
+/** Lines to print before the run; empty when the chain should carry it. */
+export function localChainAdvice({ flows, peakRate, blockTimeSeconds, blockGasLimit }: ChainAdviceInput): string[] {
+  const advice: string[] = [];
+  const endBlockMs = flows === undefined ? 0 : (flows * STATE_ROOT_MS_PER_1000_FLOWS) / 1000;
+  let blockTime = blockTimeSeconds;
+  if (flows !== undefined) {
+    const tooSlow =
+      blockTimeSeconds > 0
+        ? endBlockMs > MINING_SHARE * blockTimeSeconds * 1000
+        : peakRate !== undefined && (peakRate * endBlockMs) / 1000 > MINING_SHARE; // automine: a block per transaction
+    if (tooSlow) {
+      blockTime = Math.max(1, Math.ceil(endBlockMs / 1000 / MINING_SHARE));
+      advice.push(
+        `${flows} flows leave anvil ~${(endBlockMs / 1000).toFixed(1)} s of work per block by the end (it rebuilds the whole state trie each block), ` +
+          `more than ${blockTimeSeconds > 0 ? `${Math.round(MINING_SHARE * 100)} % of the ${blockTimeSeconds} s block time` : 'automine can give at this rate'}: ` +
+          `reads will wait behind mining. Consider --block-time ${blockTime}.`,
+      );
+    }
+  }
+  if (peakRate !== undefined && blockTime > 0) {
+    // Poisson arrivals bunch up: room for 1.5× the mean per block.
+    const needed = peakRate * blockTime * GAS_PER_FIRST_FLOW * 1.5;
+    if (needed > blockGasLimit) {
+      const suggested = Math.ceil(needed / 100_000_000) * 100_000_000;
+      advice.push(
+        `${peakRate}/s × ${blockTime} s blocks × ${(GAS_PER_FIRST_FLOW / 1e6).toFixed(2)}M gas per flow needs more than the ${blockGasLimit / 1e6}M block gas limit: ` +
+          `consider --block-gas-limit ${suggested}.`,
+      );
+    }
+  }
+  return advice;
+}
