@@ -32,6 +32,7 @@ import type { ReceiptWatcher } from '../chain/receiptWatcher.ts';
 import type { StorageProvider } from '../storage/StorageProvider.ts';
 import { httpJson } from './httpJson.ts';
 import type { DataSize, FlowError, FlowResult, TransactionMode } from './types.ts';
+import { sleepUnlessAborted, startDeadline } from '../util/deadlineSignal.ts';
 
 export interface FlowTimeouts {
   /** One HTTP request. */
@@ -194,8 +195,9 @@ export class VanaLoadTestClient {
     const { account, flowId = 0, userIndex = 0, dataSize = 'small', phase } = options;
     const startedAt = Date.now();
     const scheduledAt = options.scheduledAt ?? startedAt;
-    const deadline = AbortSignal.timeout(this.timeouts.flowMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+    // Cleared when the flow ends: neither its timer nor a listener on the run's signal outlives it.
+    const deadline = startDeadline(this.timeouts.flowMs, options.signal);
+    const signal = deadline.signal;
     const steps: Partial<Record<StepName, number>> = {};
     const plaintext = new TextEncoder().encode(JSON.stringify(userData));
     const result: FlowResult = {
@@ -222,7 +224,7 @@ export class VanaLoadTestClient {
       const t0 = performance.now();
       try {
         if (signal.aborted) {
-          throw deadline.aborted
+          throw deadline.timedOut()
             ? flowError(name, 'timeout', 'FLOW_TIMEOUT', `flow exceeded ${this.timeouts.flowMs} ms`)
             : flowError(name, 'other', 'ABORTED', 'flow aborted');
         }
@@ -341,6 +343,8 @@ export class VanaLoadTestClient {
       const fe = (err as { flowError?: FlowError }).flowError;
       result.error = fe ?? toFlowError(err, 'encrypt');
       this.log.debug({ flowId, error: result.error }, 'flow failed');
+    } finally {
+      deadline.clear();
     }
     result.endedAt = Date.now();
     result.e2eMs = result.endedAt - scheduledAt;
@@ -404,13 +408,7 @@ export class VanaLoadTestClient {
       if (Date.now() + pause > deadline) {
         throw flowError('inference_wait', 'timeout', 'INFERENCE_TIMEOUT', `operation ${operationId} still ${status} after ${this.timeouts.inferenceMs} ms`);
       }
-      await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(resolve, pause);
-        signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          reject(flowError('inference_wait', 'other', 'ABORTED', 'flow aborted while polling'));
-        }, { once: true });
-      });
+      await sleepUnlessAborted(pause, signal, () => flowError('inference_wait', 'other', 'ABORTED', 'flow aborted while polling'));
       pause = Math.min(maxPause, Math.ceil(pause * 1.5));
     }
   }

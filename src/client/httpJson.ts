@@ -5,6 +5,7 @@
  * a refused or reset connection → `network`.
  */
 import { VanaLoadError, type ErrorClass, type StepName } from '../errors.ts';
+import { startDeadline } from '../util/deadlineSignal.ts';
 
 export interface HttpJsonParameters {
   method: 'GET' | 'POST';
@@ -70,22 +71,21 @@ function networkCode(err: unknown): string | undefined {
 /** Sends one request and returns the parsed JSON body of a 2xx answer; throws `HttpError` otherwise. */
 export async function httpJson({ method, url, body, step, timeoutMs, signal }: HttpJsonParameters): Promise<unknown> {
   const where = `${method} ${describeUrl(url)}`;
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  const deadline = startDeadline(timeoutMs, signal);
   let response: Response;
   let text: string;
   try {
     response = await fetch(url, {
       method,
       ...(body !== undefined ? { body, headers: { 'content-type': 'application/json' } } : {}),
-      signal: combined,
+      signal: deadline.signal,
     });
     text = await response.text();
   } catch (err) {
     if (signal?.aborted) {
       throw new HttpError(`${where} aborted`, { code: 'ABORTED', errorClass: 'other', step, cause: err });
     }
-    if (deadline.aborted) {
+    if (deadline.timedOut()) {
       throw new HttpError(`${where} timed out after ${timeoutMs} ms`, { code: 'HTTP_TIMEOUT', errorClass: 'timeout', step, cause: err });
     }
     const code = networkCode(err);
@@ -95,6 +95,8 @@ export async function httpJson({ method, url, body, step, timeoutMs, signal }: H
       step,
       cause: err,
     });
+  } finally {
+    deadline.clear();
   }
   if (!response.ok) {
     const retryAfterMs = parseRetryAfterHeader(response.headers.get('retry-after'));

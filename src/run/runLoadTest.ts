@@ -17,6 +17,7 @@ import { once, setMaxListeners } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { LocalAccount } from 'viem';
 import { localChainAdvice } from '../stack/chainAdvice.ts';
+import { followSignals } from '../util/deadlineSignal.ts';
 import { openFlowEnvironment, type FlowEnvironment } from '../client/flowEnvironment.ts';
 import { LOCAL_USERS_MNEMONIC } from '../client/userWallets.ts';
 import { dataSizeFor, generateUserData, seedFromString } from '../client/syntheticData.ts';
@@ -319,7 +320,15 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
     const dataChoice = config.data.size;
 
     const runFlow = async (task: FlowTask, signal: AbortSignal): Promise<FlowResult> => {
-      const flowSignal = AbortSignal.any([signal, force.signal]);
+      // Not AbortSignal.any(): over these two run-long signals it would keep every flow's signal (src/util/deadlineSignal.ts).
+      const followed = followSignals([signal, force.signal]);
+      try {
+        return await runOneFlow(task, followed.signal);
+      } finally {
+        followed.clear();
+      }
+    };
+    const runOneFlow = async (task: FlowTask, flowSignal: AbortSignal): Promise<FlowResult> => {
       let account: LocalAccount;
       let userIndex = task.userIndex;
       if (funding) {

@@ -20,6 +20,7 @@ import {
   type UploadOptions,
   type UploadResult,
 } from './StorageProvider.ts';
+import { startDeadline } from '../util/deadlineSignal.ts';
 
 export interface CreateLocalStorageProviderParameters {
   /** Base URL of the storage service, e.g. `http://127.0.0.1:3002`. */
@@ -139,29 +140,6 @@ export function createLocalStorageProvider({
         if (maxBytes !== undefined && bytes.byteLength > maxBytes) throw tooLarge(url, bytes.byteLength, maxBytes, options.step);
         return bytes;
       });
-    },
-  };
-}
-
-/**
- * One request's abort signal: fires on the caller's abort (keeping its reason) or after
- * `timeoutMs` (with a `TimeoutError`). Not `AbortSignal.any([signal, AbortSignal.timeout()])`:
- * on Node 20 every `any()` over a long-lived signal (the run's root controller) stays referenced
- * from it, about 58 bytes a call, measured; a run makes hundreds of thousands of requests.
- * `clear()` undoes everything once the response is read.
- */
-function startDeadline(timeoutMs: number, callerSignal: AbortSignal | undefined): { signal: AbortSignal; clear(): void } {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException(`No answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
-  timer.unref();
-  const onAbort = (): void => controller.abort(callerSignal?.reason);
-  if (callerSignal?.aborted) onAbort();
-  else callerSignal?.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    clear() {
-      clearTimeout(timer);
-      callerSignal?.removeEventListener('abort', onAbort);
     },
   };
 }
