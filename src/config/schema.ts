@@ -512,7 +512,7 @@ export const CONFIG_SCHEMA = {
     blockGasLimit: field({
       env: 'VANA_STACK_BLOCK_GAS_LIMIT',
       flag: '--block-gas-limit',
-      description: 'Local stack: block gas limit of the anvil chain. A first flow of a user costs ~1.26M gas; give long blocks at a high rate room for rate × block time × 1.3M.',
+      description: 'Local stack: block gas limit of the anvil chain. A first flow of a user costs ~1.26M gas; keep rate × block time × 1.26M under half of it, or the base fee rises block after block (EIP-1559).',
       parser: integer(30_000_000, 2_000_000_000),
       default: 100_000_000,
     }),

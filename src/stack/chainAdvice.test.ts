@@ -13,11 +13,13 @@ describe('localChainAdvice', () => {
     const advice = localChainAdvice({ flows: 100_000, peakRate: 25, blockTimeSeconds: 0.2, blockGasLimit: 100_000_000 });
     expect(advice).toHaveLength(2);
     expect(advice[0]).toMatch(/^100000 flows leave anvil ~6\.5 s of work per block .* 0\.2 s block time.* --block-time 10\.$/);
-    expect(advice[1]).toMatch(/25\/s × 10 s blocks .* 100M block gas limit: consider --block-gas-limit 500000000\.$/);
+    expect(advice[1]).toMatch(/25\/s × 10 s blocks .* more than half of the 100M block gas limit, .*consider --block-gas-limit 800000000\.$/);
   });
 
   it('is satisfied once those settings are given', () => {
-    expect(localChainAdvice({ flows: 100_000, peakRate: 25, blockTimeSeconds: 10, blockGasLimit: 500_000_000 })).toEqual([]);
+    expect(localChainAdvice({ flows: 100_000, peakRate: 25, blockTimeSeconds: 10, blockGasLimit: 800_000_000 })).toEqual([]);
+    // Half-full blocks raise the base fee: the limit that ran the relayers dry is not enough.
+    expect(localChainAdvice({ flows: 100_000, peakRate: 25, blockTimeSeconds: 10, blockGasLimit: 500_000_000 })).toHaveLength(1);
   });
 
   it('warns automine runs whose rate of blocks the growing state cannot follow', () => {
@@ -28,7 +30,7 @@ describe('localChainAdvice', () => {
 
   it('flags the gas limit alone when the block time is fine but blocks are long', () => {
     expect(localChainAdvice({ flows: 100, peakRate: 30, blockTimeSeconds: 5, blockGasLimit: 100_000_000 })).toEqual([
-      expect.stringMatching(/consider --block-gas-limit 300000000\.$/),
+      expect.stringMatching(/consider --block-gas-limit 500000000\.$/),
     ]);
   });
 });

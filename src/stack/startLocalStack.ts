@@ -28,8 +28,9 @@ export interface LocalStackOptions {
    */
   blockTime?: number;
   /**
-   * Anvil's block gas limit. Default 100M: ~80 first flows of a user per block. Long blocks at a
-   * high rate need more (rate × block time × 1.26M gas per first flow).
+   * Anvil's block gas limit. Default 100M: ~80 first flows of a user per block. Blocks more than
+   * half full raise the base fee (EIP-1559), so long blocks at a high rate need twice
+   * rate × block time × 1.26M gas (a user's first flow).
    */
   blockGasLimit?: number;
   relayerCount?: number;
