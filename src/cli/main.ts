@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `vana-load` command: `stack` (the local stack in the foreground, = `npm run dev`) and
- * `report <dir>` (rebuild a run's summary.json and report.html, = `npm run report -- <dir>`).
+ * The `vana-load` command: `stack` (the local stack in the foreground, = `npm run dev`),
+ * `report <dir>` (rebuild a run's summary.json and report.html, = `npm run report -- <dir>`) and
+ * `memory <dir>` (is a process's memory flat over the run? = `npm run memory -- <dir>`).
  * Other subcommands (run, wallets) are added by their issues.
  */
 import { Command } from 'commander';
@@ -23,7 +24,8 @@ interface StackOptions {
   logLevel: string;
 }
 import { exitCodeFor, formatError } from './exitWithError.ts';
-import { intFlag, numberFlag } from './milestoneCli.ts';
+import { durationFlag, durationMs, intFlag, numberFlag } from './milestoneCli.ts';
+import { runMemoryCommand } from './memoryCommand.ts';
 
 // Before the subcommands are added, so they inherit it: a usage error exits 2 (ARCHITECTURE.md 7).
 const program = new Command('vana-load')
@@ -67,6 +69,17 @@ program
   .action(async (dir: string, opts: { threshold: string[] }) => {
     const { exitCode } = await runReportCommand({ dir, thresholds: opts.threshold });
     process.exitCode = exitCode;
+  });
+
+program
+  .command('memory')
+  .description("a process's memory over a run, from timeseries.jsonl: RSS and heap per time bucket, and the slope against flows completed (is it flat?)")
+  .argument('<dir>', 'results directory, e.g. results/stream-100k-r25')
+  .option('--process <name>', 'harness, stack or anvil', 'harness')
+  .option('--bucket <duration>', 'bucket length, e.g. 5m', durationFlag('--bucket'), '5m')
+  .option('--warmup <duration>', 'samples before this are left out of the slope (V8 grows its heap at first)', durationFlag('--warmup'), '5m')
+  .action(async (dir: string, opts: { process: string; bucket: string; warmup: string }) => {
+    await runMemoryCommand({ dir, process: opts.process, bucketS: durationMs(opts.bucket) / 1000, warmupS: durationMs(opts.warmup) / 1000 });
   });
 
 try {

@@ -252,6 +252,15 @@ async function readPreviousSummary(path: string): Promise<RunSummary | undefined
   return result.data as unknown as RunSummary;
 }
 
+/** The samples of `<dir>/timeseries.jsonl` (checked line by line); `found` false when there is no such file. */
+export async function readTimeseries(dir: string): Promise<{ samples: TimeseriesSample[]; found: boolean }> {
+  const samples: TimeseriesSample[] = [];
+  const found = await readJsonLines(join(dir, RESULT_FILES.timeseries), sampleLine, (sample) => {
+    samples.push(sample as unknown as TimeseriesSample);
+  });
+  return { samples, found };
+}
+
 export interface RebuildSummaryOptions {
   /** Defaults to the verdicts of the existing `summary.json`, if any. */
   thresholds?: ThresholdsInput;
@@ -269,10 +278,7 @@ export interface RebuildSummaryOptions {
  */
 export async function rebuildSummaryFromDir(dir: string, { thresholds }: RebuildSummaryOptions = {}): Promise<RunSummary> {
   const previous = await readPreviousSummary(join(dir, RESULT_FILES.summary));
-  const samples: TimeseriesSample[] = [];
-  const hasSamples = await readJsonLines(join(dir, RESULT_FILES.timeseries), sampleLine, (sample) => {
-    samples.push(sample as unknown as TimeseriesSample);
-  });
+  const { samples, found: hasSamples } = await readTimeseries(dir);
 
   const runStartedAt = previous?.startedAt ?? (samples[0] ? samples[0].t - samples[0].elapsedS * 1_000 : undefined);
   const collector = createMetricsCollector({ now: () => runStartedAt ?? 0 });

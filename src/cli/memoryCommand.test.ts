@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../errors.ts';
+import { runMemoryCommand } from './memoryCommand.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vana-load-memory-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function sample(s: number, heap: number) {
+  return {
+    t: 1_700_000_000_000 + s * 1000, elapsedS: s, started: 10 * s, completed: 10 * s, succeeded: 10 * s, failed: 0, dropped: 0,
+    startedPerS: 10, completedPerS: 10, failedPerS: 0, inFlight: 50, e2e: null, rollingE2eP95: null, errors: {},
+    eventLoopLagMs: { mean: 1, max: 1 },
+    processes: [{ name: 'harness', pid: 1, cpuPercent: 20, rssBytes: 200e6 + heap, heapUsedBytes: heap }],
+  };
+}
+
+describe('vana-load memory', () => {
+  it('prints a row per bucket and the slope per 1000 flows', async () => {
+    writeFileSync(join(dir, 'timeseries.jsonl'), Array.from({ length: 120 }, (_, s) => JSON.stringify(sample(s, 100e6 + s * 10_000))).join('\n') + '\n');
+    const lines: string[] = [];
+    const trend = await runMemoryCommand({ dir, bucketS: 60, warmupS: 0, print: (l) => lines.push(l) });
+    expect(lines).toHaveLength(5);
+    expect(lines[2]).toMatch(/^\s+0m\s+590\s+50\s+300\s+301\s+100$/);
+    // 10 kB a second at 10 flows a second: 1 MB per 1000 flows.
+    expect(lines[4]).toBe('slope after 0 s, per 1000 flows completed: RSS +1.00 MB, heap +1.00 MB');
+    expect(trend.buckets).toHaveLength(2);
+  });
+
+  it('error: names the processes there are when asked for another', async () => {
+    await expect(runMemoryCommand({ dir, process: 'anvil', print: () => {} })).rejects.toMatchObject({ code: 'MEMORY_PROCESS_UNKNOWN', metaMessages: ['processes sampled: harness'] });
+  });
+
+  it('error: a directory without samples is a ConfigError', async () => {
+    await expect(runMemoryCommand({ dir: join(dir, 'absent'), print: () => {} })).rejects.toBeInstanceOf(ConfigError);
+  });
+});
