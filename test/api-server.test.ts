@@ -113,8 +113,21 @@ describe('POST /api/relay', () => {
     });
   });
 
-  it('error: answers 422 with the decoded revert for a replayed signature (the user nonce moved on)', async () => {
-    const { status, json } = await post('/api/relay', await relayBody(1));
+  it('answers a repeated request (a client retrying after a timeout) with the first hash, sending one transaction', async () => {
+    const body = await relayBody(3);
+    const sentBefore = pool.stats().submitted;
+    const [a, b] = await Promise.all([post('/api/relay', body), post('/api/relay', body)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(b.json.hash).toBe(a.json.hash);
+    expect((await client.waitForTransactionReceipt({ hash: a.json.hash, pollingInterval: 50 })).status).toBe('success');
+    const later = await post('/api/relay', body);
+    expect(later.json).toEqual(a.json);
+    expect(pool.stats().submitted - sentBefore).toBe(1);
+  });
+
+  it('error: answers 422 with the decoded revert for a request signed with a used nonce', async () => {
+    // Another message (grant) with user 1's nonce 0, which the first test used.
+    const { status, json } = await post('/api/relay', await relayBody(1, { grant: 'http://127.0.0.1:1/grants/1-late.json' }));
     expect(status).toBe(422);
     expect(json).toEqual({ type: 'error', error: 'Execution reverted: InvalidNonce(1, 0)' });
   });
@@ -241,7 +254,7 @@ describe('POST /api/relay through a pool with cached gas limits (the default)', 
   });
 
   it('submits a replay without simulating it once its shape is cached, and the replay reverts on chain', async () => {
-    const body = await relayBody(5_000);
+    let body = await relayBody(5_000);
     const relay = async () => {
       const response = await fetch(`${cachedApi.url}/api/relay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       return { status: response.status, json: (await response.json()) as { hash: `0x${string}` } };
@@ -249,6 +262,9 @@ describe('POST /api/relay through a pool with cached gas limits (the default)', 
     const first = await relay();
     expect(first.status).toBe(200);
     expect((await client.waitForTransactionReceipt({ hash: first.json.hash, pollingInterval: 50 })).status).toBe('success');
+    // The same user nonce in another message of the same shape (a repeat of the same request would
+    // only get the first hash back).
+    body = await relayBody(5_000, { grant: 'http://127.0.0.1:1/grantz/5000.json' });
     const replay = await relay();
     expect(replay.status).toBe(200);
     expect((await client.waitForTransactionReceipt({ hash: replay.json.hash, pollingInterval: 50 })).status).toBe('reverted');

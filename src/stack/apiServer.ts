@@ -12,8 +12,8 @@ import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
 import {
   createPublicClient,
   encodeFunctionData,
-  http,
   isAddressEqual,
+  keccak256,
   recoverTypedDataAddress,
   type Address,
   type Hex,
@@ -70,6 +70,9 @@ export interface ApiServer {
   /** Closes the listener and its idle keep-alive connections. Safe to call twice. */
   stop(): Promise<void>;
 }
+
+/** How long a relayed request's hash is remembered, so a retry of it gets the same hash. */
+export const RELAY_DEDUP_MS = 10 * 60_000;
 
 /** `/api/trusted-server` and `/poll` responses. */
 export type TrustedServerResponse<T> = { success: true; data: T } | { success: false; error: string };
@@ -252,6 +255,25 @@ export async function startApiServer({
     return { type: 'error', error };
   };
 
+  // A client whose /api/relay timed out retries the same signed request; a second transaction
+  // would only revert (InvalidNonce) and fail a flow whose permission landed. So the same calldata
+  // within RELAY_DEDUP_MS gets the first submission's hash (a failed submission may be retried).
+  const submissions = new Map<Hex, { at: number; hash: Promise<Hex> }>();
+  const submitOnce = (data: Hex): Promise<Hex> => {
+    const key = keccak256(data);
+    const now = Date.now();
+    for (const [k, entry] of submissions) {
+      if (now - entry.at < RELAY_DEDUP_MS) break; // insertion order: the rest are newer
+      submissions.delete(k);
+    }
+    const known = submissions.get(key);
+    if (known) return known.hash;
+    const hash = relayerPool.submit({ to: permissionsAddress, data, abi: dataPortabilityPermissionsAbi }).then((r) => r.hash);
+    submissions.set(key, { at: now, hash });
+    hash.catch(() => submissions.delete(key));
+    return hash;
+  };
+
   app.post('/api/relay', async (request, reply): Promise<RelayResponse> => {
     let relay: SignedServerFilesAndPermissionRequest;
     try {
@@ -291,7 +313,7 @@ export async function startApiServer({
       args: [message, normalizeV(relay.signature)],
     });
     try {
-      const { hash } = await relayerPool.submit({ to: permissionsAddress, data, abi: dataPortabilityPermissionsAbi });
+      const hash = await submitOnce(data);
       return { type: 'submitted', hash };
     } catch (err) {
       if (err instanceof RelayerRevertError) return relayError(reply, 422, err.shortMessage);

@@ -8,7 +8,6 @@ import {
   encodeDeployData,
   encodeFunctionData,
   getContractAddress,
-  http,
   isAddressEqual,
   keccak256,
   parseEventLogs,

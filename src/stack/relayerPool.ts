@@ -17,7 +17,6 @@ import {
   createPublicClient,
   decodeErrorResult,
   formatEther,
-  http,
   keccak256,
   parseEther,
   type Abi,
