@@ -29,8 +29,8 @@ import { freePort } from './freePort.ts';
  * fails with "BlockOutOfRangeError", which every client here repeats (src/chain/stateRaceRetry.ts).
  *
  * CPU is the other limit of a long run: anvil 1.7.1 rebuilds the whole state trie for every
- * block, ~1.7 µs per storage slot on this machine (a flow leaves ~38 slots), so a block costs
- * ~65 ms per 1000 flows already on chain. Long streams need long blocks (see
+ * block, ~1.5 µs per storage slot on this machine (`npm run bench -- chain-state`; a flow leaves
+ * ~38 slots): in flows, anvil's CPU per block grew ~65 ms per 1000 flows already on chain. Long streams need long blocks (see
  * milestones/ms-05/README.md); foundry's PR #15715 (incremental state root, July 2026) is not in
  * an npm release yet.
  */

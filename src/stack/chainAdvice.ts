@@ -6,8 +6,9 @@
  */
 
 /**
- * Anvil CPU per mined block per 1000 flows already on chain (2-core development machine:
- * `npm run bench -- chain-state` gives ~1.7 µs per storage slot per block; a flow leaves ~38).
+ * Anvil CPU per mined block per 1000 flows already on chain (2-core development machine, measured
+ * in a 5000-flow run at 5 blocks/s; `npm run bench -- chain-state` gives ~1.5 µs per storage slot
+ * per block, and a flow leaves ~38 slots).
  */
 export const STATE_ROOT_MS_PER_1000_FLOWS = 65;
 
