@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { getEventListeners } from 'node:events';
+import { getEventListeners, setMaxListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/loadConfig.ts';
 import { InfrastructureError } from '../src/errors.ts';
@@ -53,6 +53,7 @@ describe('VanaLoadTestClient on the local stack', () => {
 
   it('runs 20 flows of different users at once, all confirmed through the one receipt watcher, leaving nothing on the run\'s signal', async () => {
     const run = new AbortController(); // lives as long as a load run: flows must not hang on to it
+    setMaxListeners(0, run.signal); // as the runner does: every flow in flight listens to it
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         env.client.executeDataPortabilityFlow(generateUserData(100 + i, 'small'), PROMPT, 'test', env.personalServerUrl, {
