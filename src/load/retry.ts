@@ -8,6 +8,7 @@
  */
 import { ConfigError, ERROR_CLASSES, type ErrorClass, type StepName } from '../errors.ts';
 import type { RandomSource } from '../util/seededRandom.ts';
+import { sleepUnlessAborted } from '../util/deadlineSignal.ts';
 
 /** The error classes `withRetry` may retry. */
 export const RETRYABLE_ERROR_CLASSES: readonly ErrorClass[] = ['network', 'timeout', 'http_5xx', 'rate_limited'];
@@ -77,7 +78,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
       const jittered = random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
       const delayMs = Math.min(maxDelayMs, Math.max(jittered, retryAfterMs ?? 0));
       onRetry?.({ step, attempt, delayMs, errorClass, retryAfterMs, error });
-      if (!(await pause(delayMs, signal))) throw error;
+      await sleepUnlessAborted(delayMs, signal, () => error);
     }
   }
 }
@@ -97,21 +98,6 @@ export function retryAfterMsOf(error: unknown): number | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
-}
-
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function invalid(field: string, expected: string, got: unknown): never {

@@ -64,9 +64,9 @@ export function followSignals(signals: readonly AbortSignal[]): { signal: AbortS
 }
 
 /** Resolves after `ms`; rejects with `onAbort()` as soon as `signal` aborts. Leaves no listener behind. */
-export function sleepUnlessAborted(ms: number, signal: AbortSignal, onAbort: () => Error): Promise<void> {
+export function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined, onAbort: () => unknown): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    if (signal.aborted) {
+    if (signal?.aborted) {
       reject(onAbort());
       return;
     }
@@ -75,9 +75,9 @@ export function sleepUnlessAborted(ms: number, signal: AbortSignal, onAbort: () 
       reject(onAbort());
     };
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', abort);
+      signal?.removeEventListener('abort', abort);
       resolve();
     }, ms);
-    signal.addEventListener('abort', abort, { once: true });
+    signal?.addEventListener('abort', abort, { once: true });
   });
 }
