@@ -149,11 +149,10 @@ describe('HTML report in headless Chromium', () => {
 
     // Narrowing the window shrinks the charts with it: nothing sticks out of the page.
     await page.setViewportSize({ width: 700, height: 900 });
-    await page.waitForFunction(
-      '[...document.querySelectorAll("[data-chart] .plot")].every((p) => p.querySelector("canvas").getBoundingClientRect().width <= p.clientWidth)',
-      undefined,
-      { timeout: 15_000 }, // a wait, not a timing goal: the suite's other files load both cores
-    );
+    // Polled with page.evaluate: waitForFunction evaluates a string predicate with eval() in the
+    // page, which the report's CSP (no 'unsafe-eval') refuses whenever the first check is false.
+    const chartsFit = '[...document.querySelectorAll("[data-chart] .plot")].every((p) => p.querySelector("canvas").getBoundingClientRect().width <= p.clientWidth)';
+    await expect.poll(() => page.evaluate(chartsFit), { timeout: 15_000, interval: 100 }).toBe(true);
     expect(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'), 'page wider than the window').toBeLessThanOrEqual(0);
     await page.context().close();
   });
