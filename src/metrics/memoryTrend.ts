@@ -4,6 +4,7 @@
  * first minutes of any run). A slope near zero per 1000 flows is flat; a leak shows as a steady
  * positive slope whatever the bucket size.
  */
+import { mean } from './summary.ts';
 import type { TimeseriesSample } from './types.ts';
 
 export interface MemoryBucket {
@@ -40,8 +41,6 @@ function slope(points: ReadonlyArray<[number, number]>): number | undefined {
   }
   return sxx === 0 ? undefined : sxy / sxx;
 }
-
-const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 export function memoryTrend(samples: readonly TimeseriesSample[], { process = 'harness', bucketS = 300, warmupS = 300 } = {}): MemoryTrend {
   if (!(bucketS > 0)) throw new RangeError(`Expected bucketS > 0, got ${bucketS}`);

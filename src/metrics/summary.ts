@@ -44,7 +44,7 @@ export interface BuildSummaryParameters {
 }
 
 const round3 = (value: number): number => Math.round(value * 1_000) / 1_000;
-const mean = (values: readonly number[]): number => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
+export const mean = (values: readonly number[]): number => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
 const ratio = (part: number, whole: number): number | null => (whole === 0 ? null : part / whole);
 
 /**
