@@ -10,8 +10,8 @@
  * 257-byte wrapped key, mappings), so 1M slots is the chain after ~26,000 flows. When the cost of a
  * block approaches the block time, reads stall behind mining; see milestones/ms-05/README.md.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import pidusage from 'pidusage';
 import { startAnvil } from '../src/stack/anvil.ts';
 
 const USAGE = 'Usage: npx tsx scripts/bench-chain-state.ts [--slots 0,250000,500000,1000000] [--seconds 6]';
@@ -41,12 +41,11 @@ async function rpc(body: unknown): Promise<unknown> {
   return await response.json();
 }
 const blockNumber = async () => Number.parseInt(((await rpc({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] })) as { result: string }).result, 16);
-/** User + system CPU seconds of anvil so far (Linux /proc; clock ticks of 1/100 s). */
-function cpuSeconds(): number {
-  const fields = readFileSync(`/proc/${anvil.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+/** Anvil's user + system CPU seconds so far and its RSS, as the run sampler reads them (pidusage). */
+async function anvilUsage(): Promise<{ cpuS: number; rssMb: number }> {
+  const stats = await pidusage(anvil.pid);
+  return { cpuS: stats.ctime / 1_000, rssMb: stats.memory / 2 ** 20 };
 }
-const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${anvil.pid}/status`, 'utf8'))![1]) / 1024;
 
 try {
   process.stdout.write(`anvil ${anvil.rpcUrl}, 1 s blocks, storage filled in one account; ${seconds} s of blocks per step\n\n`);
@@ -60,14 +59,16 @@ try {
       }
       await rpc(batch);
     }
-    const [b0, c0] = [await blockNumber(), cpuSeconds()];
+    const [b0, c0] = [await blockNumber(), (await anvilUsage()).cpuS];
     await new Promise((resolve) => setTimeout(resolve, seconds * 1_000));
-    const [b1, c1] = [await blockNumber(), cpuSeconds()];
+    const b1 = await blockNumber();
+    const { cpuS: c1, rssMb } = await anvilUsage();
     const blocks = Math.max(1, b1 - b0);
     const msPerBlock = ((c1 - c0) / blocks) * 1_000;
     const perSlot = target > 0 ? ((msPerBlock * 1_000) / target).toFixed(2) : '-';
-    process.stdout.write(`${String(target).padStart(10)}  ${String(b1 - b0).padStart(6)}  ${msPerBlock.toFixed(0).padStart(12)}  ${perSlot.padStart(13)}  ${rssMb().toFixed(0).padStart(6)} MB\n`);
+    process.stdout.write(`${String(target).padStart(10)}  ${String(b1 - b0).padStart(6)}  ${msPerBlock.toFixed(0).padStart(12)}  ${perSlot.padStart(13)}  ${rssMb.toFixed(0).padStart(6)} MB\n`);
   }
 } finally {
+  pidusage.clear();
   await anvil.stop();
 }
