@@ -124,7 +124,7 @@ contract DataRegistry is IDataRegistry, AccessControl {
     }
 
     function _existingFile(uint256 fileId) private view returns (File storage) {
-        if (fileId == 0 || fileId > filesCount) revert FileNotFound(fileId);
+        if (fileId == 0 || fileId > filesCount) revert FileNotFound();
         return _files[fileId];
     }
 

@@ -24,7 +24,7 @@ interface IDataRegistry {
 
     error FileUrlAlreadyUsed();
     error NotFileOwner();
-    error FileNotFound(uint256 fileId);
+    error FileNotFound();
     error InvalidSchemaId(uint256 schemaId);
 
     function addFile(string calldata url) external returns (uint256);

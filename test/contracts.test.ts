@@ -14,6 +14,7 @@ import {
   keccak256,
   maxUint256,
   parseEventLogs,
+  toFunctionSelector,
   toHex,
   type Address,
   type Hex,
@@ -22,6 +23,7 @@ import {
   type TransactionReceipt,
 } from 'viem';
 import { HDKey, hdKeyToAccount, privateKeyToAccount } from 'viem/accounts';
+import { formatAbiItem } from 'viem/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   batchFunderAbi,
@@ -367,6 +369,16 @@ describe('DataRegistry and Grantees direct calls', () => {
     const registry = { address: contracts.dataRegistry, abi: dataRegistryAbi } as const;
     const url = await client.readContract({ ...registry, functionName: 'files', args: [1n] }).then((file) => file.url);
     expect(await decodedRevert(client.simulateContract({ ...registry, functionName: 'addFile', args: [url], account: user(5).address }))).toEqual({ errorName: 'FileUrlAlreadyUsed', args: [] });
+  });
+
+  it('error: reverts FileNotFound() without an argument (selector 0xed20d764), as the real DataRegistry', async () => {
+    const registry = { address: contracts.dataRegistry, abi: dataRegistryAbi } as const;
+    const error = dataRegistryAbi.find((item) => item.type === 'error' && item.name === 'FileNotFound');
+    expect(error?.type === 'error' && toFunctionSelector(formatAbiItem(error))).toBe('0xed20d764');
+    expect(await decodedRevert(client.simulateContract({ ...registry, functionName: 'addFilePermission', args: [10n ** 9n, user(5).address, 'ab'], account: user(5).address }))).toEqual({
+      errorName: 'FileNotFound',
+      args: [],
+    });
   });
 
   it('error: reverts NotFileOwner when a stranger adds a key to a file', async () => {

@@ -269,6 +269,24 @@ describe('POST /operations', () => {
     expect(response.status).toBe(400);
     expect((response.body as { detail: { error_code: string } }).detail.error_code).toBe('GRANT_VALIDATION_ERROR');
   });
+
+  it('error: answers 400 GRANT_VALIDATION_ERROR when the grant names another grantee, or ours in lower case, as the real server does', async () => {
+    const stranger = privateKeyToAccount(generatePrivateKey());
+    for (const grantee of [stranger.address, app.address.toLowerCase() as Address]) {
+      const other = await createPermission({ plaintext, grant: { grantee, operation: 'llm_inference', parameters: { prompt: 'p' } } });
+      const response = await postOperation(ps, await signedBody(other.permissionId, app));
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({
+        detail: {
+          kind: 'Error',
+          detail: 'Grant validation failed: App address does not match the app address in the access permissions',
+          error_code: 'GRANT_VALIDATION_ERROR',
+          field: null,
+        },
+      });
+    }
+  });
+
   it('error: answers 500 DECRYPTION_ERROR when the file key was wrapped to another key', async () => {
     const other = privateKeyToAccount(generatePrivateKey());
     const broken = await createPermission({ plaintext, wrapTo: other.publicKey });

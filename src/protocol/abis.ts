@@ -36,13 +36,7 @@ export const dataRegistryAbi = [
     "type": "error"
   },
   {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "fileId",
-        "type": "uint256"
-      }
-    ],
+    "inputs": [],
     "name": "FileNotFound",
     "type": "error"
   },

@@ -105,8 +105,9 @@ export async function createChainReader({
     async granteeAddress(granteeId) {
       const cached = granteeCache.get(granteeId);
       if (cached) return cached;
-      // The count-based view: `grantees(id)` returns every permission id and grows with each flow.
-      const info = await client.readContract({ address: grantees, abi: dataPortabilityGranteesAbi, functionName: 'granteeInfoV2', args: [granteeId] });
+      // `grantees(id)`, as the real personal server reads it. Its answer carries every permission id
+      // of the grantee and grows with each flow: hence the cache (an id never changes address).
+      const info = await client.readContract({ address: grantees, abi: dataPortabilityGranteesAbi, functionName: 'grantees', args: [granteeId] });
       if (isAddressEqual(info.granteeAddress, zeroAddress)) return undefined;
       granteeCache.set(granteeId, info.granteeAddress);
       return info.granteeAddress;

@@ -168,9 +168,10 @@ async function fetchGrant(ctx: PrepareOperationContext, permission: PermissionIn
   if (grant.expires !== undefined && grant.expires * 1000 <= ctx.now()) {
     throw invalid(`the grant expired at ${new Date(grant.expires * 1000).toISOString()}`);
   }
-  // The real server only warns here: the on-chain grantee is what counts.
-  if (!isAddressEqual(grant.grantee, granteeAddress)) {
-    ctx.logger.warn({ permissionId: permission.id.toString(), grantFileGrantee: grant.grantee, onChainGrantee: granteeAddress }, "grant file's grantee differs from the on-chain grantee");
+  // The real server (grants/validate.py at vana-personal-server ffec706) compares the strings
+  // exactly, so a grantee spelled in another case is refused too.
+  if (grant.grantee !== granteeAddress) {
+    throw invalid('App address does not match the app address in the access permissions');
   }
   const { prompt, response_format: responseFormat } = grant.parameters;
   if (typeof prompt !== 'string') {
