@@ -108,7 +108,8 @@ async function unpackNpmChromium(): Promise<{ executablePath: string; libDir: st
   await publish(libDir, async (partial) => {
     await mkdir(partial);
     for (const file of tarFiles(brotliDecompressSync(await readFile(join(bin, 'al2023.tar.br'))))) {
-      if (file.name.startsWith('lib/')) await writeFile(join(partial, basename(file.name)), file.data, { mode: 0o755 });
+      if (!file.name.startsWith('lib/')) continue;
+      await writeFile(join(partial, basename(file.name)), file.data, { mode: file.name.includes('.so') ? 0o755 : 0o644 });
     }
     // Without it the launch would quietly fall back to the system's NSS, which a fresh machine may lack.
     if (!existsSync(join(partial, 'libnss3.so'))) throw new Error(`${join(bin, 'al2023.tar.br')} holds no lib/libnss3.so`);
