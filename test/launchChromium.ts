@@ -11,8 +11,9 @@ export const CHROMIUM_OVERRIDE_ENV = 'VANA_LOAD_TEST_CHROMIUM';
 
 // What a locked-down machine (root, a container, no GPU, no network) needs. Playwright adds most of
 // these itself and always gives the browser a fresh, temporary user-data dir; listed so the test
-// does not depend on its defaults. No sandbox: as root Chromium refuses one, in most containers it
-// cannot build one, and the npm build ships no setuid helper; the page is our own offline file.
+// does not depend on its defaults. No sandbox: as root Chromium will not start with one, in most
+// containers it cannot build one, and the npm build ships no setuid helper; the page is our own
+// offline file.
 const FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -36,8 +37,8 @@ export interface LaunchChromiumReturnType {
 
 /**
  * Launches headless Chromium for the browser tests with nothing but Node and `npm install`: the
- * executable and the shared libraries it needs beyond glibc (NSS, NSPR, expat) come from the npm
- * package `@sparticuz/chromium` (a devDependency), unpacked on first use into
+ * executable and the shared libraries it needs beyond glibc and libgcc (NSS, NSPR, expat) come from
+ * the npm package `@sparticuz/chromium` (a devDependency), unpacked on first use into
  * `node_modules/.cache/vana-load-chromium/<version>/` (about 3 s). The bundled libraries go first on
  * `LD_LIBRARY_PATH`, so the system's are never needed. Throws, saying why, when no browser starts.
  *
