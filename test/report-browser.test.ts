@@ -1,14 +1,19 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeHtmlReport } from '../src/report/html.ts';
 import { exampleRun } from '../src/report/htmlFixture.ts';
+import { launchChromium, type LaunchChromiumReturnType } from './launchChromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+// The report must draw whatever the reader's locale. Chromium takes its language from LANG; under a
+// POSIX locale it reports `en-US@posix`, a tag Intl refuses (uPlot once failed to load on it).
+const LOCALES = [
+  { name: 'a POSIX locale as on CI (LANG=C.UTF-8)', lang: 'C.UTF-8', navigatorLanguage: 'en-US@posix' },
+  { name: 'a German desktop locale (LANG=de_DE.UTF-8)', lang: 'de_DE.UTF-8', navigatorLanguage: 'de-DE' },
+] as const;
 
 interface ChartInspection {
   id: string;
@@ -68,7 +73,15 @@ const INSPECT_STACK = `(() => {
   return { counts: spec.series.map((s) => s.values[index]), pixels };
 })()`;
 
-async function openReport(browser: Browser, file: string, width: number): Promise<{ page: Page; requests: string[]; consoleErrors: string[] }> {
+interface OpenedReport {
+  page: Page;
+  requests: string[];
+  consoleErrors: string[];
+  /** `navigator.language`: shows which locale the page really ran under. */
+  language: string;
+}
+
+async function openReport(browser: Browser, file: string, width: number): Promise<OpenedReport> {
   const context = await browser.newContext({ viewport: { width, height: 900 } });
   const requests: string[] = [];
   const consoleErrors: string[] = [];
@@ -90,29 +103,24 @@ async function openReport(browser: Browser, file: string, width: number): Promis
   page.on('pageerror', (err) => consoleErrors.push(err.message));
   await page.goto(pathToFileURL(file).href);
   await page.waitForSelector('body[data-report-ready]', { timeout: 30_000 }); // generous: a busy 2-core machine starves chromium
-  return { page, requests, consoleErrors };
+  const language = (await page.evaluate('navigator.language')) as string;
+  return { page, requests, consoleErrors, language };
 }
 
-describe('HTML report in headless Chromium', () => {
-  let launched: Promise<Browser> | undefined;
+for (const { name, lang, navigatorLanguage } of LOCALES) describe(`HTML report in headless Chromium under ${name}`, () => {
+  let launched: Promise<LaunchChromiumReturnType> | undefined;
   let dir: string;
-  // Launched by the first test that needs it, so a missing Chromium fails each test, not skips it.
-  const launchBrowser = (): Promise<Browser> => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: this test needs Chromium. Install it with \`apt-get install -y chromium\` (.ci/run does so in CI).`);
-    }
-    return (launched ??= chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    }));
-  };
+  // Launched by the first test that needs it, so a browser that cannot start fails each test, with
+  // the reason, instead of skipping it.
+  const launchBrowser = async (): Promise<Browser> => (await (launched ??= launchChromium({ lang }))).browser;
 
   beforeAll(async () => {
     // Kept after the run: it holds the screenshots the tests print.
     dir = await mkdtemp(join(tmpdir(), 'vana-load-report-'));
   });
   afterAll(async () => {
-    await (await launched)?.close();
+    // A failed launch has already failed the tests that asked for it.
+    await launched?.then(({ browser }) => browser.close(), () => undefined);
   });
 
   it('draws every chart of a 60-second run with errors, offline and without console errors', async () => {
@@ -123,12 +131,13 @@ describe('HTML report in headless Chromium', () => {
     const written = await writeHtmlReport(dir);
     expect([written.samples, written.skippedTruncatedLine]).toEqual([60, true]);
 
-    const { page, requests, consoleErrors } = await openReport(await launchBrowser(), written.path, 1280);
+    const { page, requests, consoleErrors, language } = await openReport(await launchBrowser(), written.path, 1280);
     const charts = (await page.evaluate(INSPECT_CHARTS)) as ChartInspection[];
     const screenshot = join(dir, 'report.png');
     await page.screenshot({ path: screenshot, fullPage: true });
     console.log(`report: ${written.path} (${(written.bytes / 1024).toFixed(1)} KB), screenshot: ${screenshot}`);
 
+    expect(language, `navigator.language under LANG=${lang}`).toBe(navigatorLanguage);
     expect(requests).toEqual([]);
     expect(consoleErrors).toEqual([]);
     expect(charts.map((c) => c.id)).toEqual(['throughput', 'in-flight', 'e2e', 'step-latency', 'errors', 'cpu', 'rss']);
@@ -164,12 +173,13 @@ describe('HTML report in headless Chromium', () => {
     // No summary.json on disk: the summary is passed in, as `vana-load report` does after rebuilding it.
     const written = await writeHtmlReport(oneDir, { summary });
 
-    const { page, requests, consoleErrors } = await openReport(await launchBrowser(), written.path, 390);
+    const { page, requests, consoleErrors, language } = await openReport(await launchBrowser(), written.path, 390);
     const charts = (await page.evaluate(INSPECT_CHARTS)) as ChartInspection[];
     const screenshot = join(oneDir, 'report.png');
     await page.screenshot({ path: screenshot, fullPage: true });
     console.log(`one-sample screenshot: ${screenshot}`);
 
+    expect(language, `navigator.language under LANG=${lang}`).toBe(navigatorLanguage);
     expect(requests).toEqual([]);
     expect(consoleErrors).toEqual([]);
     expect(charts.map((c) => c.id)).toEqual(['throughput', 'in-flight', 'e2e', 'step-latency', 'cpu', 'rss']);

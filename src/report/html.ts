@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { VanaLoadError } from '../errors.ts';
 import type { RunSummary, TimeseriesSample } from '../metrics/types.ts';
@@ -18,6 +17,7 @@ import {
   renderStepTable,
   renderVerdictTable,
 } from './htmlTables.ts';
+import { readUplotAssets } from './htmlUplot.ts';
 
 export interface RenderHtmlReportParameters {
   summary: RunSummary;
@@ -113,7 +113,7 @@ ${chart('rss')}
 <footer>Report of run ${escapeHtml(summary.runId)} by vana-load. Charts drawn with uPlot ${escapeHtml(uplot.version)}, inlined.</footer>
 </main>
 <script type="application/json" id="report-data">${jsonForScript({ charts: charts.filter(isDrawn) })}</script>
-<script>${uplot.js}</script>
+<script>${uplot.script}</script>
 <script>${HTML_CLIENT_SCRIPT}</script>
 </body>
 </html>
@@ -130,23 +130,6 @@ function renderChart(chart: HtmlChart): string {
     return `<div class="chart" data-chart-empty="${chart.id}">${title}<p class="empty" data-empty="${chart.id}">${escapeHtml(chart.emptyNote)}</p></div>`;
   }
   return `<div class="chart" data-chart="${chart.id}">${title}<div class="plot"></div></div>`;
-}
-
-/** uPlot's browser build and stylesheet, read from node_modules so the report carries them. */
-function readUplotAssets(): { js: string; css: string; version: string } {
-  const require = createRequire(import.meta.url);
-  const read = (file: string): string => readFileSync(require.resolve(`uplot/${file}`), 'utf8');
-  const js = read('dist/uPlot.iife.min.js');
-  const { version } = JSON.parse(read('package.json')) as { version: string };
-  for (const [name, text] of [['uPlot', js], ['page script', HTML_CLIENT_SCRIPT]] as const) {
-    // Either sequence would end or derail the inline <script> element early.
-    if (/<\/script|<!--/i.test(text)) {
-      throw new VanaLoadError(`Cannot inline the ${name} into the HTML report: it contains "</script" or "<!--"`, {
-        code: 'REPORT_INLINE_UNSAFE',
-      });
-    }
-  }
-  return { js, css: read('dist/uPlot.min.css'), version };
 }
 
 export interface WriteHtmlReportOptions {

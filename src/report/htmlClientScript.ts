@@ -133,6 +133,8 @@ export const HTML_CLIENT_SCRIPT = String.raw`
     var el = document.querySelector('[data-chart="' + chart.id + '"] .plot');
     if (!el) throw new Error('report: no container for chart ' + chart.id);
     try {
+      // Its own load error, if any, is already in the console; this names the consequence.
+      if (typeof uPlot !== 'function') throw new Error('the chart library (uPlot) did not load');
       var plot = new uPlot(options(chart, el.clientWidth), columns(chart), el);
       plots.push({ el: el, plot: plot });
     } catch (err) {
