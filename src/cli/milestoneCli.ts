@@ -19,8 +19,10 @@ import { exitCodeFor, formatError } from './exitWithError.ts';
 export function milestoneProgram(name: string, description: string, configure: (command: Command) => void = () => {}): Command {
   const command = new Command(name).description(description).showHelpAfterError().allowExcessArguments(false);
   configure(command);
-  command.option('--threshold <expr>', "k6-style threshold, repeatable, e.g. 'e2e.p95<120s' or 'success_rate>=0.9'; overrides the milestone's default for the same metric", collect, []);
   const own = new Set(command.options.map((o) => o.long));
+  if (!own.has('--threshold')) {
+    command.option('--threshold <expr>', "k6-style threshold, repeatable, e.g. 'e2e.p95<120s' or 'success_rate>=0.9'; overrides the milestone's default for the same metric", collect, []);
+  }
   for (const option of configOptions()) if (!own.has(option.flag)) command.option(option.flags, option.help);
   command.exitOverride((err) => {
     process.exit(err.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage);
