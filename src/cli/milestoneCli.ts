@@ -94,10 +94,11 @@ async function rerunOutsideTsxCli(): Promise<never> {
 
 const durationParser = duration(0, 7 * 86_400_000);
 
-/** Validates a duration flag (`500ms`, `90s`, `5m`, `1h30m`) and keeps the text; `durationMs` converts it. */
-export function durationFlag(name: string) {
+/** Validates a duration flag (`500ms`, `90s`, `5m`, `1h30m`) of at least `minMs` and keeps the text; `durationMs` converts it. */
+export function durationFlag(name: string, minMs = 0) {
+  const parser = minMs === 0 ? durationParser : duration(minMs, 7 * 86_400_000);
   return (value: string): string => {
-    if (!durationParser.parse(value).ok) throw new InvalidArgumentError(`${name} must be ${durationParser.expected}, got "${value}"`);
+    if (!parser.parse(value).ok) throw new InvalidArgumentError(`${name} must be ${parser.expected}, got "${value}"`);
     return value;
   };
 }
