@@ -105,6 +105,25 @@ export function checkWritableDir(path: string, what: string): void {
   }
 }
 
+/** Stats of `path`, or undefined when nothing is there; any other failure is a `ConfigError`. */
+function statOrMissing(what: string, path: string, expected: string, code: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (err) {
+    const errno = errnoCode(err);
+    if (errno === 'ENOENT') return undefined;
+    throw pathError(what, path, errno === 'ENOTDIR' ? 'is under a file' : `cannot be looked up (${reasonOf(errno)})`, expected, code, err);
+  }
+}
+
+function checkReadable(what: string, path: string, mode: number, expected: string, code: string): void {
+  try {
+    accessSync(path, mode);
+  } catch (err) {
+    throw pathError(what, path, `is not readable (${reasonOf(errnoCode(err))})`, expected, code, err);
+  }
+}
+
 /**
  * Checks that a file can be written at `path` (created, or replaced by a rename): it is not a
  * directory or other non-file, and its directory passes `checkWritableDir`.
@@ -113,19 +132,11 @@ export function checkWritableDir(path: string, what: string): void {
  * checkWritableFile('.vana-load/stack.json', 'Stack manifest (--manifest)');
  */
 export function checkWritableFile(path: string, what: string): void {
-  let stats: Stats | undefined;
-  try {
-    stats = statSync(path);
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-      throw pathError(what, path, `cannot be looked up (${reasonOf(code)})`, 'a file path this user can write', 'PATH_NOT_ACCESSIBLE', err);
-    }
-  }
+  checkWritableDir(dirname(path), `${what} ${path}: its directory`);
+  const stats = statOrMissing(what, path, 'a file path this user can write', 'PATH_NOT_ACCESSIBLE');
   if (stats !== undefined && !stats.isFile()) {
     throw pathError(what, path, stats.isDirectory() ? 'is a directory' : 'is not a regular file', 'a file', 'PATH_NOT_A_FILE');
   }
-  checkWritableDir(dirname(path), `${what} ${path}: its directory`);
 }
 
 /**
@@ -137,20 +148,10 @@ export function checkWritableFile(path: string, what: string): void {
  */
 export function checkReadableDir(path: string, what: string, code = 'PATH_NOT_A_DIRECTORY'): void {
   const expected = 'an existing directory';
-  let stats: Stats;
-  try {
-    stats = statSync(path);
-  } catch (err) {
-    const errno = errnoCode(err);
-    const problem = errno === 'ENOENT' ? 'does not exist' : errno === 'ENOTDIR' ? 'is under a file' : `cannot be looked up (${reasonOf(errno)})`;
-    throw pathError(what, path, problem, expected, code, err);
-  }
+  const stats = statOrMissing(what, path, expected, code);
+  if (stats === undefined) throw pathError(what, path, 'does not exist', expected, code);
   if (!stats.isDirectory()) throw pathError(what, path, 'is a file', expected, code);
-  try {
-    accessSync(path, constants.R_OK | constants.X_OK);
-  } catch (err) {
-    throw pathError(what, path, `is not readable (${reasonOf(errnoCode(err))})`, expected, code, err);
-  }
+  checkReadable(what, path, constants.R_OK | constants.X_OK, expected, code);
 }
 
 /**
@@ -162,19 +163,9 @@ export function checkReadableDir(path: string, what: string, code = 'PATH_NOT_A_
  */
 export function checkReadableFile(path: string, what: string): boolean {
   const expected = 'a readable file';
-  let stats: Stats;
-  try {
-    stats = statSync(path);
-  } catch (err) {
-    const errno = errnoCode(err);
-    if (errno === 'ENOENT') return false;
-    throw pathError(what, path, errno === 'ENOTDIR' ? 'is under a file' : `cannot be looked up (${reasonOf(errno)})`, expected, 'PATH_NOT_A_FILE', err);
-  }
+  const stats = statOrMissing(what, path, expected, 'PATH_NOT_A_FILE');
+  if (stats === undefined) return false;
   if (!stats.isFile()) throw pathError(what, path, stats.isDirectory() ? 'is a directory' : 'is not a regular file', expected, 'PATH_NOT_A_FILE');
-  try {
-    accessSync(path, constants.R_OK);
-  } catch (err) {
-    throw pathError(what, path, `is not readable (${reasonOf(errnoCode(err))})`, expected, 'PATH_NOT_READABLE', err);
-  }
+  checkReadable(what, path, constants.R_OK, expected, 'PATH_NOT_READABLE');
   return true;
 }
