@@ -5,7 +5,10 @@
  * `memory <dir>` (is a process's memory flat over the run? = `npm run memory -- <dir>`).
  * Other subcommands (run, wallets) are added by their issues.
  */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import type { LevelWithSilent } from 'pino';
+import type { FieldParser } from '../config/parsers.ts';
+import { configField } from '../config/schema.ts';
 import { createLogger } from '../logger.ts';
 import { DEFAULT_STACK_PORTS, runStackCommand } from './stackCommand.ts';
 import { runReportCommand } from './reportCommand.ts';
@@ -21,11 +24,19 @@ interface StackOptions {
   personalServerPort: number;
   anvilPort: number;
   manifest: string;
-  logLevel: string;
+  logLevel: LevelWithSilent;
 }
 import { exitCodeFor, formatError } from './exitWithError.ts';
 import { durationFlag, durationMs, intFlag, numberFlag } from './milestoneCli.ts';
 import { runMemoryCommand } from './memoryCommand.ts';
+
+// The config's own parser (VANA_LOG_LEVEL): a level pino would throw on is a usage error here.
+const logLevelParser = configField('log.level').spec.parser as FieldParser<LevelWithSilent>;
+function logLevelFlag(value: string): LevelWithSilent {
+  const parsed = logLevelParser.parse(value.trim());
+  if (!parsed.ok) throw new InvalidArgumentError(`--log-level must be ${logLevelParser.expected}, got "${value}"`);
+  return parsed.value;
+}
 
 // Before the subcommands are added, so they inherit it: a usage error exits 2 (ARCHITECTURE.md 7).
 const program = new Command('vana-load')
@@ -44,9 +55,9 @@ program
   .option('--personal-server-port <port>', 'personal server port', intFlag('--personal-server-port', 0, 65535), DEFAULT_STACK_PORTS.personalServer)
   .option('--anvil-port <port>', 'anvil JSON-RPC port', intFlag('--anvil-port', 0, 65535), DEFAULT_STACK_PORTS.anvil)
   .option('--manifest <path>', 'where to write the stack manifest', DEFAULT_MANIFEST_PATH)
-  .option('--log-level <level>', 'stack log level (logs go to stderr as JSON lines)', 'warn')
+  .option('--log-level <level>', `stack log level (logs go to stderr as JSON lines): ${logLevelParser.expected}`, logLevelFlag, 'warn')
   .action(async (opts: StackOptions) => {
-    const logger = createLogger({ level: opts.logLevel as 'warn' });
+    const logger = createLogger({ level: opts.logLevel });
     await runStackCommand({
       blockTime: opts.blockTime,
       blockGasLimit: opts.blockGasLimit,
@@ -66,8 +77,9 @@ program
   .description('rebuild summary.json and report.html of a run from flows.jsonl + timeseries.jsonl, judge it again and print the final report (exit 0 pass, 1 fail)')
   .argument('<dir>', 'results directory, e.g. results/2026-11-23T11-40-00Z-ms03-ab12')
   .option('--threshold <expr>', "k6-style threshold, repeatable, e.g. 'e2e.p95<120s'; overrides the run's threshold for the same metric", (value: string, previous: string[]) => [...previous, value], [] as string[])
-  .action(async (dir: string, opts: { threshold: string[] }) => {
-    const { exitCode } = await runReportCommand({ dir, thresholds: opts.threshold });
+  .option('--force', 'replace summary.json even when the rebuild counts fewer flows than it (a line of flows.jsonl left out)')
+  .action(async (dir: string, opts: { threshold: string[]; force?: boolean }) => {
+    const { exitCode } = await runReportCommand({ dir, thresholds: opts.threshold, force: opts.force === true });
     process.exitCode = exitCode;
   });
 
@@ -76,7 +88,7 @@ program
   .description("a process's memory over a run, from timeseries.jsonl: RSS and heap per time bucket, and the slope against flows completed (is it flat?)")
   .argument('<dir>', 'results directory, e.g. results/stream-100k-r25')
   .option('--process <name>', 'harness, stack or anvil', 'harness')
-  .option('--bucket <duration>', 'bucket length, e.g. 5m', durationFlag('--bucket'), '5m')
+  .option('--bucket <duration>', 'bucket length, at least 1s, e.g. 5m', durationFlag('--bucket', 1_000), '5m')
   .option('--warmup <duration>', 'samples before this are left out of the slope (V8 grows its heap at first)', durationFlag('--warmup'), '5m')
   .action(async (dir: string, opts: { process: string; bucket: string; warmup: string }) => {
     await runMemoryCommand({ dir, process: opts.process, bucketS: durationMs(opts.bucket) / 1000, warmupS: durationMs(opts.warmup) / 1000 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,19 @@ describe('vana-load memory', () => {
 
   it('error: names the processes there are when asked for another', async () => {
     await expect(runMemoryCommand({ dir, process: 'anvil', print: () => {} })).rejects.toMatchObject({ code: 'MEMORY_PROCESS_UNKNOWN', metaMessages: ['processes sampled: harness'] });
+  });
+
+  it('error: garbage in timeseries.jsonl, a file for the directory and a bucket of 0 are ConfigErrors (exit 2), as in report', async () => {
+    const garbage = join(dir, 'garbage');
+    mkdirSync(garbage);
+    writeFileSync(join(garbage, 'timeseries.jsonl'), 'not json\n{"t":1}\n');
+    await expect(runMemoryCommand({ dir: garbage, print: () => {} })).rejects.toMatchObject({ name: 'ConfigError', code: 'RESULTS_LINE_INVALID' });
+    const file = join(dir, 'timeseries.jsonl');
+    await expect(runMemoryCommand({ dir: file, print: () => {} })).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: `Results directory ${file} is a file: expected an existing directory`,
+    });
+    await expect(runMemoryCommand({ dir, bucketS: 0, print: () => {} })).rejects.toMatchObject({ name: 'ConfigError', message: '--bucket must be a duration above 0, got 0 s' });
   });
 
   it('error: a directory without samples is a ConfigError', async () => {

@@ -8,6 +8,7 @@ import { ConfigError } from '../errors.ts';
 import { memoryTrend, type MemoryTrend } from '../metrics/memoryTrend.ts';
 import { RESULT_FILES } from '../metrics/resultsWriter.ts';
 import { readTimeseries } from '../metrics/summary.ts';
+import { checkReadableDir } from '../util/checkPath.ts';
 
 export interface RunMemoryCommandParameters {
   dir: string;
@@ -21,8 +22,19 @@ export interface RunMemoryCommandParameters {
 const mb = (bytes: number | undefined): string => (bytes === undefined ? '-' : (bytes / 1e6).toFixed(0));
 const signedMb = (bytes: number | undefined): string => (bytes === undefined ? 'n/a' : `${bytes >= 0 ? '+' : ''}${(bytes / 1e6).toFixed(2)} MB`);
 
+/**
+ * Prints the memory table of a run and returns the trend. Bad input (not a directory, a corrupt
+ * `timeseries.jsonl`, an unknown process, a bucket of 0) is a `ConfigError`: exit 2, as `report`.
+ *
+ * @example
+ * await runMemoryCommand({ dir: 'results/stream-100k-r25', process: 'anvil', bucketS: 600 });
+ */
 export async function runMemoryCommand({ dir, process = 'harness', bucketS = 300, warmupS = 300, print = (l) => globalThis.process.stdout.write(`${l}\n`) }: RunMemoryCommandParameters): Promise<MemoryTrend> {
-  const { samples, found } = await readTimeseries(dir);
+  if (!(bucketS > 0)) throw new ConfigError(`--bucket must be a duration above 0, got ${bucketS} s`, { code: 'USAGE' });
+  if (!(warmupS >= 0)) throw new ConfigError(`--warmup must be a duration of 0 or more, got ${warmupS} s`, { code: 'USAGE' });
+  checkReadableDir(dir, 'Results directory', 'RESULTS_DIR_INVALID');
+  const { samples, found, skipped } = await readTimeseries(dir);
+  if (skipped) print(`note: left out line ${skipped.lineNumber} of ${skipped.path}, cut short or invalid (${skipped.reason})`);
   if (!found || samples.length === 0) {
     throw new ConfigError(`No samples in ${dir}/${RESULT_FILES.timeseries}`, { code: 'RESULTS_DIR_INVALID', metaMessages: ['expected: a results/<run-id> directory of a run that sampled at least once'] });
   }

@@ -19,8 +19,10 @@ import { exitCodeFor, formatError } from './exitWithError.ts';
 export function milestoneProgram(name: string, description: string, configure: (command: Command) => void = () => {}): Command {
   const command = new Command(name).description(description).showHelpAfterError().allowExcessArguments(false);
   configure(command);
-  command.option('--threshold <expr>', "k6-style threshold, repeatable, e.g. 'e2e.p95<120s' or 'success_rate>=0.9'; overrides the milestone's default for the same metric", collect, []);
   const own = new Set(command.options.map((o) => o.long));
+  if (!own.has('--threshold')) {
+    command.option('--threshold <expr>', "k6-style threshold, repeatable, e.g. 'e2e.p95<120s' or 'success_rate>=0.9'; overrides the milestone's default for the same metric", collect, []);
+  }
   for (const option of configOptions()) if (!own.has(option.flag)) command.option(option.flags, option.help);
   command.exitOverride((err) => {
     process.exit(err.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage);
@@ -92,10 +94,11 @@ async function rerunOutsideTsxCli(): Promise<never> {
 
 const durationParser = duration(0, 7 * 86_400_000);
 
-/** Validates a duration flag (`500ms`, `90s`, `5m`, `1h30m`) and keeps the text; `durationMs` converts it. */
-export function durationFlag(name: string) {
+/** Validates a duration flag (`500ms`, `90s`, `5m`, `1h30m`) of at least `minMs` and keeps the text; `durationMs` converts it. */
+export function durationFlag(name: string, minMs = 0) {
+  const parser = minMs === 0 ? durationParser : duration(minMs, 7 * 86_400_000);
   return (value: string): string => {
-    if (!durationParser.parse(value).ok) throw new InvalidArgumentError(`${name} must be ${durationParser.expected}, got "${value}"`);
+    if (!parser.parse(value).ok) throw new InvalidArgumentError(`${name} must be ${parser.expected}, got "${value}"`);
     return value;
   };
 }

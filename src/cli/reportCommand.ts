@@ -2,13 +2,17 @@
  * `vana-load report <dir>`: rebuilds a run's `summary.json` from `flows.jsonl` + `timeseries.jsonl`
  * (so a crashed or interrupted run loses nothing already measured), judges it again by its
  * milestone's default thresholds and the run's own `--threshold` flags, rewrites `report.html`
- * and prints the final report. Exit code: 0 pass, 1 a threshold failed, 2 not a results directory.
+ * and prints the final report. Exit code: 0 pass, 1 a threshold failed, 2 bad input: not a
+ * results directory, a corrupt line, or a rebuild that would count fewer flows than the
+ * `summary.json` it replaces (refused unless `force`).
+ *
+ * A last line cut short by a crash is left out and said so: which line of which file.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ConfigError, EXIT_CODES, VanaLoadError } from '../errors.ts';
 import { RESULT_FILES, writeSummaryFile } from '../metrics/resultsWriter.ts';
-import { rebuildSummaryFromDir } from '../metrics/summary.ts';
+import { rebuildSummaryFromDir, type SkippedLine } from '../metrics/summary.ts';
 import {
   evaluateThresholds,
   mergeThresholds,
@@ -22,13 +26,18 @@ import {
 import type { RunSummary, ThresholdVerdict } from '../metrics/types.ts';
 import { writeHtmlReport } from '../report/html.ts';
 import { formatFinalReport, shouldUseColor, type OutputStream } from '../report/terminal.ts';
+import { checkWritableFile } from '../util/checkPath.ts';
 
 export interface RunReportCommandParameters {
   /** A results directory, `results/<run-id>`. */
   dir: string;
   /** `--threshold` expressions: add to or override the ones the run was judged by. */
   thresholds?: readonly string[];
+  /** Replace `summary.json` even when the rebuild counts fewer flows than it (`--force`). */
+  force?: boolean;
   stdout?: OutputStream;
+  /** Warnings: skipped lines, a replaced summary with more flows. */
+  stderr?: OutputStream;
 }
 
 export interface RunReportCommandResult {
@@ -36,26 +45,42 @@ export interface RunReportCommandResult {
   summary: RunSummary;
   summaryPath: string;
   reportPath: string;
+  /** Last lines left out as writes cut short. */
+  skipped: SkippedLine[];
 }
 
 /** What the rebuild keeps of the old `summary.json` beyond what `rebuildSummaryFromDir` reads. */
-type PreviousSummary = Partial<Pick<RunSummary, 'milestone' | 'thresholds' | 'funding' | 'scheduler'>>;
+type PreviousSummary = Partial<Pick<RunSummary, 'milestone' | 'thresholds' | 'funding' | 'scheduler'>> & {
+  /** Flows the old summary counted, to refuse replacing it with fewer. */
+  completed?: number;
+};
 
 /**
  * Rebuilds and re-judges a results directory; see the module comment. Throws a `ConfigError`
- * (exit 2) for a bad `--threshold` or a directory that is not, or no longer is, a results directory.
+ * (exit 2) for a bad `--threshold`, a directory that is not, or no longer is, a results directory,
+ * and a rebuild with fewer flows than the old `summary.json` unless `force`.
  *
  * @example
  * const { exitCode } = await runReportCommand({ dir: 'results/2026-11-23T11-40-00Z-ms03-ab12' });
  */
-export async function runReportCommand({ dir, thresholds: flags = [], stdout = process.stdout }: RunReportCommandParameters): Promise<RunReportCommandResult> {
+export async function runReportCommand({
+  dir,
+  thresholds: flags = [],
+  force = false,
+  stdout = process.stdout,
+  stderr = process.stderr,
+}: RunReportCommandParameters): Promise<RunReportCommandResult> {
   const flagThresholds = parseThresholds(flags, 'flag');
-  if (!(await isDirectory(dir))) {
+  const dirStats = await stat(dir).catch(() => undefined);
+  if (!dirStats?.isDirectory()) {
     throw new ConfigError(`Not a results directory: ${dir}`, {
       code: 'RESULTS_DIR_INVALID',
-      metaMessages: ['reason: no such directory', `expected: a results/<run-id> directory with ${RESULT_FILES.flows}`],
+      metaMessages: [`reason: ${dirStats ? 'a file' : 'no such directory'}`, `expected: a results/<run-id> directory with ${RESULT_FILES.flows}`],
     });
   }
+  // Both are replaced at the end: checked now, before the work.
+  checkWritableFile(join(dir, RESULT_FILES.summary), 'Summary file');
+  checkWritableFile(join(dir, 'report.html'), 'HTML report');
 
   const read = await readPreviousSummary(dir);
   // Without summary.json (a crash), the milestone is in the default run id (`makeRunId`).
@@ -63,28 +88,37 @@ export async function runReportCommand({ dir, thresholds: flags = [], stdout = p
   const previous: PreviousSummary = { ...read, milestone };
   const thresholds = thresholdsForReport(previous, flagThresholds);
   const funding = previous?.funding ?? null;
-  let summary: RunSummary;
-  try {
-    summary = await rebuildSummaryFromDir(dir, { thresholds: (subject) => evaluateThresholds(thresholds, { ...subject, funding }) });
-  } catch (err) {
-    // A corrupt line or summary is bad input, not a failed run.
-    if (err instanceof VanaLoadError && !(err instanceof ConfigError) && err.code.startsWith('RESULTS_')) {
-      throw new ConfigError(err.shortMessage, { code: err.code, metaMessages: err.metaMessages, cause: err });
-    }
-    throw err;
-  }
+  const skipped: SkippedLine[] = [];
+  const summary = await rebuildSummaryFromDir(dir, {
+    thresholds: (subject) => evaluateThresholds(thresholds, { ...subject, funding }),
+    onSkippedLine: (line) => skipped.push(line),
+  });
   summary.milestone ??= milestone;
   // Only the live run measured these; a rebuild keeps them rather than dropping them.
   if (previous?.funding !== undefined) summary.funding = previous.funding;
   if (previous?.scheduler !== undefined) summary.scheduler = previous.scheduler;
+
+  const warn = (line: string): void => void stderr.write(`⚠️  ${line}\n`);
+  for (const line of skipped) warn(`left out line ${line.lineNumber} of ${line.path}, cut short or invalid (${line.reason})`);
+  const lost = previous.completed !== undefined ? previous.completed - summary.counts.completed : 0;
+  if (lost > 0) {
+    const why = `${RESULT_FILES.summary} counts ${previous.completed} flows, ${RESULT_FILES.flows} gives ${summary.counts.completed}${skipped.length > 0 ? ` (${skipped.map((l) => `line ${l.lineNumber} of ${basename(l.path)} left out`).join(', ')})` : ''}`;
+    if (!force) {
+      throw new ConfigError(`Not replacing ${join(dir, RESULT_FILES.summary)}: ${why}; expected at least as many flows, or --force to replace it anyway`, {
+        code: 'RESULTS_SUMMARY_WOULD_SHRINK',
+      });
+    }
+    warn(`--force: replacing ${join(dir, RESULT_FILES.summary)} although ${why}`);
+  }
 
   const summaryPath = await writeSummaryFile(dir, summary);
   const { path: reportPath } = await writeHtmlReport(dir, { summary });
 
   const print = (line = ''): void => void stdout.write(`${line}\n`);
   print(formatFinalReport(summary, { color: shouldUseColor(stdout) }));
-  print(`\n📁 Rebuilt ${summaryPath} and ${reportPath} from ${summary.counts.completed} flows in ${RESULT_FILES.flows}`);
-  return { exitCode: summary.verdict === 'pass' ? EXIT_CODES.ok : EXIT_CODES.thresholdFailed, summary, summaryPath, reportPath };
+  const left = skipped.length > 0 ? `; left out: ${skipped.map((l) => `line ${l.lineNumber} of ${basename(l.path)}`).join(', ')}` : '';
+  print(`\n📁 Rebuilt ${summaryPath} and ${reportPath} from ${summary.counts.completed} flows in ${RESULT_FILES.flows}${left}`);
+  return { exitCode: summary.verdict === 'pass' ? EXIT_CODES.ok : EXIT_CODES.thresholdFailed, summary, summaryPath, reportPath, skipped };
 }
 
 /**
@@ -138,18 +172,12 @@ async function readPreviousSummary(dir: string): Promise<PreviousSummary | undef
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
   const { milestone, thresholds, funding, scheduler } = parsed as PreviousSummary;
+  const completed = (parsed as { counts?: { completed?: unknown } }).counts?.completed;
   return {
+    ...(typeof completed === 'number' ? { completed } : {}),
     ...(typeof milestone === 'string' || milestone === null ? { milestone } : {}),
     ...(Array.isArray(thresholds) ? { thresholds } : {}),
     ...(funding !== undefined ? { funding } : {}),
     ...(scheduler !== undefined ? { scheduler } : {}),
   };
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
 }

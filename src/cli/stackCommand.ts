@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { startLocalStack, type LocalStackOptions } from '../stack/startLocalStack.ts';
 import { DEFAULT_MANIFEST_PATH, writeManifest, type StackManifest } from '../stack/manifest.ts';
+import { checkWritableFile } from '../util/checkPath.ts';
 
 /** Fixed ports of the foreground stack (`npm run dev`), so a browser or curl can find it. */
 export const DEFAULT_STACK_PORTS = { anvil: 8545, api: 3001, storage: 3002, personalServer: 3003 } as const;
@@ -19,6 +20,8 @@ export interface RunStackCommandParameters extends LocalStackOptions {
  */
 export async function runStackCommand(params: RunStackCommandParameters): Promise<void> {
   const { manifestPath = DEFAULT_MANIFEST_PATH, print, logger, ...options } = params;
+  // Checked before anvil starts: a manifest that cannot be written leaves nothing running.
+  checkWritableFile(manifestPath, 'Stack manifest (--manifest)');
   const started = performance.now();
   const stack = await startLocalStack({
     anvilPort: DEFAULT_STACK_PORTS.anvil,
@@ -28,7 +31,12 @@ export async function runStackCommand(params: RunStackCommandParameters): Promis
     ...options,
     logger,
   });
-  await writeManifest(manifestPath, stack.manifest);
+  try {
+    await writeManifest(manifestPath, stack.manifest);
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
   for (const line of describeStack(stack.manifest, manifestPath, performance.now() - started)) print(line);
 
   await new Promise<void>((resolve) => {

@@ -121,6 +121,32 @@ describe('loadConfig', () => {
     expect([err.code, err.shortMessage]).toEqual(['CONFIG_ENV_FILE', `Cannot read the .env file ${path}: ENOENT: no such file or directory, open '${path}'`]);
   });
 
+  it('error: a .env line that is not KEY=VALUE fails with the file and the line number, never the line itself', () => {
+    const path = envFile('# settings\nVANA_USERS=3\nVANA_BLOCK_TIME -1\n');
+    expect(configError({ env: {}, envFile: path })).toMatchObject({
+      code: 'CONFIG_ENV_FILE_SYNTAX',
+      message: `Line 3 of the .env file ${path} (it starts with VANA_BLOCK_TIME) is not a setting: expected KEY=VALUE, a # comment or a blank line`,
+    });
+    const secret = envFile('VANA_USERS=3\nabandon ability able about above absent absorb abstract absurd abuse access accident\n');
+    expect(configError({ env: {}, envFile: secret }).message).toBe(
+      `Line 2 of the .env file ${secret} is not a setting: expected KEY=VALUE, a # comment or a blank line`,
+    );
+  });
+
+  it('error: a binary or non-UTF-8 .env file fails naming the file', () => {
+    const binary = join(dir, 'binary-env');
+    writeFileSync(binary, Buffer.from([0x56, 0x3d, 0x31, 0x0a, 0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01]));
+    expect(configError({ env: {}, envFile: binary })).toMatchObject({
+      code: 'CONFIG_ENV_FILE_SYNTAX',
+      message: `The .env file ${binary} is not text (a NUL byte on line 2): expected a text file of KEY=VALUE lines, # comments and blank lines`,
+    });
+    const latin1 = join(dir, 'latin1-env');
+    writeFileSync(latin1, Buffer.from('VANA_PROMPT=caf\xe9\n', 'latin1'));
+    expect(configError({ env: {}, envFile: latin1 }).message).toBe(
+      `The .env file ${latin1} is not UTF-8 text: expected a text file of KEY=VALUE lines, # comments and blank lines`,
+    );
+  });
+
   it('error: names an unknown VANA_ variable in the .env file and suggests the closest one', () => {
     const path = envFile('VANA_CONCURENCY=5\nOTHER_TOOL=1\n');
     const err = configError({ env: {}, envFile: path });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { ConfigError } from '../errors.ts';
 import { flagAttribute } from './configOptions.ts';
+import { invalidEnvLine } from './invalidEnvLine.ts';
 import { isKnownMainnet, KNOWN_MAINNETS } from './isKnownMainnet.ts';
 import { PRESETS, type PresetName } from './presets.ts';
 import { CONFIG_FIELDS, configField, fieldLabel, type ConfigField, type ConfigKey, type VanaLoadConfig } from './schema.ts';
@@ -87,13 +88,14 @@ export function loadConfig({ env = process.env, envFile, flags = {}, preset }: L
 
 function readEnvFile(envFile: string | { path: string; optional: boolean }): Record<string, string> {
   const { path, optional } = typeof envFile === 'string' ? { path: envFile, optional: false } : envFile;
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (err) {
     if (optional && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new ConfigError(`Cannot read the .env file ${path}: ${(err as Error).message}`, { code: 'CONFIG_ENV_FILE', cause: err });
   }
+  const text = envFileText(bytes, path);
   const vars = parseDotenv(text);
   // A typo in a file we were told to read would otherwise be silently ignored. The process
   // environment is not checked: other tools may own VANA_* names there.
@@ -107,6 +109,35 @@ function readEnvFile(envFile: string | { path: string; optional: boolean }): Rec
     });
   }
   return vars;
+}
+
+/**
+ * The text of a `.env` file, refused (exit 2, with the line number) when it is not UTF-8 text or a
+ * line is not blank, a comment or `KEY=value`: dotenv would skip such a line without a word. The
+ * line itself is never shown, as it may hold a secret; only a config variable name it starts with.
+ */
+function envFileText(bytes: Buffer, path: string): string {
+  const lineOf = (offset: number): number => bytes.subarray(0, offset).filter((byte) => byte === 0x0a).length + 1;
+  const expected = 'expected a text file of KEY=VALUE lines, # comments and blank lines';
+  const nul = bytes.indexOf(0);
+  if (nul !== -1) {
+    throw new ConfigError(`The .env file ${path} is not text (a NUL byte on line ${lineOf(nul)}): ${expected}`, { code: 'CONFIG_ENV_FILE_SYNTAX' });
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (err) {
+    throw new ConfigError(`The .env file ${path} is not UTF-8 text: ${expected}`, { code: 'CONFIG_ENV_FILE_SYNTAX', cause: err });
+  }
+  const invalid = invalidEnvLine(text);
+  if (invalid !== undefined) {
+    const name = /^\s*(?:export\s+)?([A-Za-z_][\w.-]*)/.exec(invalid.text)?.[1];
+    const known = name !== undefined && CONFIG_FIELDS.some((f) => f.spec.env === name) ? ` (it starts with ${name})` : '';
+    throw new ConfigError(`Line ${invalid.line} of the .env file ${path}${known} is not a setting: expected KEY=VALUE, a # comment or a blank line`, {
+      code: 'CONFIG_ENV_FILE_SYNTAX',
+    });
+  }
+  return text;
 }
 
 function parseField(field: ConfigField, { raw, from }: RawValue): unknown {

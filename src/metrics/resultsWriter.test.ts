@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,40 @@ describe('createResultsWriter', () => {
     const writer = createResultsWriter({ resultsDir: mkdtempSync(join(tmpdir(), 'results-')), runId: 'run-d' });
     await writer.close();
     expect(() => writer.writeFlow(flowResultFixture())).toThrow(/^Expected an open results writer, got a write after close: .*flows\.jsonl$/);
+  });
+
+  it('error: refuses a second writer with the same run id, leaving the first run\'s files untouched', async () => {
+    const resultsDir = mkdtempSync(join(tmpdir(), 'results-'));
+    const first = createResultsWriter({ resultsDir, runId: 'same' });
+    const flow = flowResultFixture({ flowId: 7 });
+    first.writeFlow(flow);
+    expect(() => createResultsWriter({ resultsDir, runId: 'same' })).toThrow(
+      expect.objectContaining({
+        name: 'ConfigError',
+        message: `Run directory ${join(resultsDir, 'same')} exists already: expected a run id (--run-id) not used before in ${resultsDir}, or none for a fresh one`,
+      }),
+    );
+    await first.close();
+    // A later run is refused too: the directory is never appended to by another run.
+    expect(() => createResultsWriter({ resultsDir, runId: 'same' })).toThrow(expect.objectContaining({ code: 'RESULTS_DIR_EXISTS' }));
+    expect(readLines(first.flowsPath)).toEqual([flow]);
+  });
+
+  it('error: an empty directory of the same name is refused as well (another run may be creating it)', () => {
+    const resultsDir = mkdtempSync(join(tmpdir(), 'results-'));
+    mkdirSync(join(resultsDir, 'empty'));
+    expect(() => createResultsWriter({ resultsDir, runId: 'empty' })).toThrow(expect.objectContaining({ code: 'RESULTS_DIR_EXISTS' }));
+  });
+
+  it('error: a results directory that is a file or on /proc is refused before anything is created', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'results-')), 'file');
+    writeFileSync(file, '');
+    expect(() => createResultsWriter({ resultsDir: file, runId: 'r' })).toThrow(
+      `Results directory (--results-dir) ${file} is a file: expected a directory this user can write to, or a path where one can be created`,
+    );
+    if (process.platform === 'linux') {
+      expect(() => createResultsWriter({ resultsDir: '/proc/vana-load-results', runId: 'r' })).toThrow(expect.objectContaining({ code: 'PATH_PSEUDO_FILE_SYSTEM' }));
+    }
   });
 
   it('error: rejects a run id that is not a plain name', () => {

@@ -14,6 +14,8 @@ import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FlowResult } from '../client/types.ts';
+import { ConfigError } from '../errors.ts';
+import { checkWritableDir, checkWritableFile } from '../util/checkPath.ts';
 import type { RunSummary, TimeseriesSample } from './types.ts';
 
 export const RESULT_FILES = {
@@ -74,6 +76,7 @@ export function makeRunId(milestone: string | null, date: Date = new Date()): st
  */
 export async function writeSummaryFile(dir: string, summary: RunSummary, tmpSuffix = `${process.pid}-${randomBytes(4).toString('hex')}`): Promise<string> {
   const path = join(dir, RESULT_FILES.summary);
+  checkWritableFile(path, 'Summary file');
   const tmp = `${path}.${tmpSuffix}.tmp`;
   await writeFile(tmp, `${JSON.stringify(summary, null, 2)}\n`);
   await rename(tmp, path);
@@ -88,7 +91,10 @@ interface JsonLinesFile {
 }
 
 /**
- * Creates `<resultsDir>/<runId>/` and opens its line files for appending.
+ * Creates `<resultsDir>/<runId>/` and opens its line files for appending. The run directory is
+ * created exclusively: a directory belongs to one run, so an existing one (an earlier run, or
+ * another run started at the same moment with the same id) is refused with a `ConfigError`
+ * (exit 2), as is a results directory that is a file, unwritable or on a pseudo file system.
  *
  * @example
  * const writer = createResultsWriter({ runId: makeRunId('ms-03') });
@@ -106,10 +112,22 @@ export function createResultsWriter({
     throw new RangeError(`Expected a run id of letters, digits, '.', '_' or '-', got ${JSON.stringify(runId)}`);
   }
   const dir = join(resultsDir, runId);
-  mkdirSync(dir, { recursive: true });
+  checkWritableDir(resultsDir, 'Results directory (--results-dir)');
+  mkdirSync(resultsDir, { recursive: true });
+  try {
+    // Not recursive: mkdir is atomic, so of two runs with one id exactly one gets the directory.
+    mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    throw new ConfigError(`Run directory ${dir} exists already: expected a run id (--run-id) not used before in ${resultsDir}, or none for a fresh one`, {
+      code: 'RESULTS_DIR_EXISTS',
+      cause: err,
+    });
+  }
   const open = (name: string): JsonLinesFile => {
     const path = join(dir, name);
-    return { path, fd: openSync(path, 'a'), lines: [], bytes: 0 };
+    // 'ax': the directory is new, so a file already there was put there by someone else.
+    return { path, fd: openSync(path, 'ax'), lines: [], bytes: 0 };
   };
   const files = [open(RESULT_FILES.flows), open(RESULT_FILES.timeseries)] as const;
   const [flows, timeseries] = files;

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -116,8 +116,10 @@ describe('rebuildSummaryFromDir', () => {
     await writer.close();
     appendFileSync(writer.flowsPath, '{"flowId":200,"userIndex":200,"scheduledAt":18000');
 
-    const rebuilt = await rebuildSummaryFromDir(writer.dir);
+    const skipped: unknown[] = [];
+    const rebuilt = await rebuildSummaryFromDir(writer.dir, { onSkippedLine: (line) => skipped.push(line) });
     const live = collector.totals();
+    expect(skipped).toEqual([{ path: writer.flowsPath, lineNumber: 201, reason: expect.stringMatching(/JSON/) }]);
     expect(rebuilt.interrupted).toBe(true);
     expect(rebuilt.runId).toBe('run-crash');
     expect(rebuilt.steps).toEqual(live.steps);
@@ -151,9 +153,38 @@ describe('rebuildSummaryFromDir', () => {
     const dir = mkdtempSync(join(tmpdir(), 'results-'));
     writeFileSync(join(dir, 'flows.jsonl'), `${JSON.stringify(flowResultFixture())}\n{"flowId":\n${JSON.stringify(flowResultFixture())}\n`);
     await expect(rebuildSummaryFromDir(dir)).rejects.toMatchObject({
+      name: 'ConfigError',
       code: 'RESULTS_LINE_INVALID',
-      shortMessage: `Invalid line 2 in ${join(dir, 'flows.jsonl')}`,
+      shortMessage: `1 invalid line in ${join(dir, 'flows.jsonl')} (line 2): line 2: Unexpected end of JSON input; expected one JSON flow result per line`,
     });
+  });
+
+  it('error: counts every bad line and lists their numbers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'results-'));
+    const good = JSON.stringify(flowResultFixture());
+    writeFileSync(join(dir, 'flows.jsonl'), [good, 'x', good, '{"flowId":"7"}', good, 'y'].join('\n'));
+    await expect(rebuildSummaryFromDir(dir)).rejects.toMatchObject({
+      shortMessage: expect.stringMatching(new RegExp(`^3 invalid lines in ${join(dir, 'flows.jsonl')} \\(lines 2, 4, 6\\): line 2: .*; expected one JSON flow result per line$`)),
+    });
+  });
+
+  it('error: a flows.jsonl whose only line fails the schema is refused, never read as a run of no flows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'results-'));
+    writeFileSync(join(dir, 'flows.jsonl'), '{"flowId":1}\n');
+    await expect(rebuildSummaryFromDir(dir)).rejects.toMatchObject({
+      name: 'ConfigError',
+      code: 'RESULTS_LINE_INVALID',
+      shortMessage: expect.stringMatching(new RegExp(`^No valid line in ${join(dir, 'flows.jsonl')} \\(1 invalid: line 1\\): line 1: `)),
+    });
+  });
+
+  it('error: a flows.jsonl or summary.json that is a directory is named', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'results-'));
+    mkdirSync(join(dir, 'summary.json'));
+    await expect(rebuildSummaryFromDir(dir)).rejects.toMatchObject({ name: 'ConfigError', shortMessage: `Summary file ${join(dir, 'summary.json')} is a directory: expected a readable file` });
+    const other = mkdtempSync(join(tmpdir(), 'results-'));
+    mkdirSync(join(other, 'flows.jsonl'));
+    await expect(rebuildSummaryFromDir(other)).rejects.toMatchObject({ name: 'ConfigError', shortMessage: `Results file ${join(other, 'flows.jsonl')} is a directory: expected a readable file` });
   });
 
   it('error: a directory without results', async () => {

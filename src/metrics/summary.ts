@@ -8,7 +8,8 @@ import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { ConfigError, STEP_NAMES, VanaLoadError } from '../errors.ts';
+import { ConfigError, STEP_NAMES } from '../errors.ts';
+import { checkReadableFile } from '../util/checkPath.ts';
 import type { FlowResult } from '../client/types.ts';
 import { createMetricsCollector, type CollectorTotals } from './collector.ts';
 import { RESULT_FILES } from './resultsWriter.ts';
@@ -170,47 +171,71 @@ const sampleLine = z.looseObject({
   processes: z.array(z.looseObject({ name: z.string(), pid: z.number(), cpuPercent: z.number(), rssBytes: z.number() })),
 });
 
+/** A last line of a JSON-lines file that was left out as a write cut short (see `readJsonLines`). */
+export interface SkippedLine {
+  path: string;
+  /** 1-based. */
+  lineNumber: number;
+  reason: string;
+}
+
+/** Line numbers listed in an error before "and N more". */
+const LISTED_LINES = 10;
+
 /**
- * Calls `onValue` with each line of a JSON-lines file, checked by `schema`. A bad last line is a
- * write cut short by a crash and is skipped; a bad line before the last is corruption and throws.
- * A missing file has no lines.
+ * Calls `onValue` with each line of a JSON-lines file, checked by `schema`, and returns whether
+ * the file exists. A bad last line after good ones is a write cut short by a crash: it is left
+ * out and returned as `skipped`, for the caller to report. Any other bad line is corruption: a
+ * `ConfigError` (exit 2) says how many lines are bad and which; a file of bad lines only is
+ * refused too, so it is never read as a run of no flows.
  */
-async function readJsonLines<T>(path: string, schema: z.ZodType<T>, onValue: (value: T) => void): Promise<boolean> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
+async function readJsonLines<T>(
+  path: string,
+  schema: z.ZodType<T>,
+  what: string,
+  onValue: (value: T) => void,
+): Promise<{ found: boolean; skipped?: SkippedLine }> {
+  if (!checkReadableFile(path, 'Results file')) return { found: false };
+  const handle: FileHandle = await open(path, 'r');
   let lineNumber = 0;
-  let bad: { lineNumber: number; reason: string } | undefined;
+  let lastContentLine = 0;
+  let valid = 0;
+  let first: { lineNumber: number; reason: string } | undefined;
+  const invalid: number[] = [];
+  let invalidCount = 0;
   try {
     for await (const line of createInterface({ input: handle.createReadStream(), crlfDelay: Infinity })) {
       lineNumber++;
-      if (bad) break;
       if (line.trim() === '') continue;
-      let parsed: unknown;
+      lastContentLine = lineNumber;
+      let reason: string | undefined;
+      let value: T | undefined;
       try {
-        parsed = JSON.parse(line);
+        const result = schema.safeParse(JSON.parse(line));
+        if (result.success) value = result.data;
+        else reason = `${result.error.issues[0]?.path.join('.') || '(line)'}: ${result.error.issues[0]?.message}`;
       } catch (err) {
-        bad = { lineNumber, reason: (err as Error).message };
+        reason = (err as Error).message;
+      }
+      if (reason !== undefined) {
+        invalidCount++;
+        first ??= { lineNumber, reason };
+        if (invalid.length < LISTED_LINES) invalid.push(lineNumber);
         continue;
       }
-      const result = schema.safeParse(parsed);
-      if (result.success) onValue(result.data);
-      else bad = { lineNumber, reason: `${result.error.issues[0]?.path.join('.')}: ${result.error.issues[0]?.message}` };
+      valid++;
+      // After a bad line the file is refused below: nothing more is counted.
+      if (invalidCount === 0) onValue(value as T);
     }
   } finally {
     await handle.close();
   }
-  if (bad && bad.lineNumber < lineNumber) {
-    throw new VanaLoadError(`Invalid line ${bad.lineNumber} in ${path}`, {
-      code: 'RESULTS_LINE_INVALID',
-      metaMessages: [`reason: ${bad.reason}`],
-    });
-  }
-  return true;
+  if (first === undefined) return { found: true };
+  if (invalidCount === 1 && first.lineNumber === lastContentLine && valid > 0) return { found: true, skipped: { path, ...first } };
+  const more = invalidCount > invalid.length ? ` and ${invalidCount - invalid.length} more` : '';
+  const which = `${invalidCount === 1 ? 'line' : 'lines'} ${invalid.join(', ')}${more}`;
+  const head = valid === 0 ? `No valid line in ${path} (${invalidCount} invalid: ${which})` : `${invalidCount} invalid ${invalidCount === 1 ? 'line' : 'lines'} in ${path} (${which})`;
+  throw new ConfigError(`${head}: line ${first.lineNumber}: ${first.reason}; expected one JSON ${what} per line`, { code: 'RESULTS_LINE_INVALID' });
 }
 
 // The fields of an old summary.json the rebuild reuses.
@@ -229,22 +254,17 @@ const previousSummary = z.looseObject({
 });
 
 async function readPreviousSummary(path: string): Promise<RunSummary | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  if (!checkReadableFile(path, 'Summary file')) return undefined;
+  const text = await readFile(path, 'utf8');
   let result: ReturnType<typeof previousSummary.safeParse>;
   try {
     result = previousSummary.safeParse(JSON.parse(text));
   } catch (err) {
-    throw new VanaLoadError(`Invalid JSON in ${path}`, { code: 'RESULTS_SUMMARY_INVALID', cause: err });
+    throw new ConfigError(`Invalid JSON in ${path}`, { code: 'RESULTS_SUMMARY_INVALID', cause: err });
   }
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw new VanaLoadError(`Invalid ${path}`, {
+    throw new ConfigError(`Invalid ${path}`, {
       code: 'RESULTS_SUMMARY_INVALID',
       metaMessages: [`field: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`],
     });
@@ -252,18 +272,23 @@ async function readPreviousSummary(path: string): Promise<RunSummary | undefined
   return result.data as unknown as RunSummary;
 }
 
-/** The samples of `<dir>/timeseries.jsonl` (checked line by line); `found` false when there is no such file. */
-export async function readTimeseries(dir: string): Promise<{ samples: TimeseriesSample[]; found: boolean }> {
+/**
+ * The samples of `<dir>/timeseries.jsonl` (checked line by line); `found` false when there is no
+ * such file, `skipped` a last line cut short by a crash.
+ */
+export async function readTimeseries(dir: string): Promise<{ samples: TimeseriesSample[]; found: boolean; skipped?: SkippedLine }> {
   const samples: TimeseriesSample[] = [];
-  const found = await readJsonLines(join(dir, RESULT_FILES.timeseries), sampleLine, (sample) => {
+  const read = await readJsonLines(join(dir, RESULT_FILES.timeseries), sampleLine, 'sample', (sample) => {
     samples.push(sample as unknown as TimeseriesSample);
   });
-  return { samples, found };
+  return { samples, ...read };
 }
 
 export interface RebuildSummaryOptions {
   /** Defaults to the verdicts of the existing `summary.json`, if any. */
   thresholds?: ThresholdsInput;
+  /** Called with each last line left out as a write cut short (of `timeseries.jsonl`, `flows.jsonl`). */
+  onSkippedLine?: (skipped: SkippedLine) => void;
 }
 
 /**
@@ -271,14 +296,15 @@ export interface RebuildSummaryOptions {
  * `flows.jsonl`; resources, dropped arrivals, phases, retries and the breaker from
  * `timeseries.jsonl`; run id, config and environment from the old `summary.json` when there is
  * one. `interrupted` is true when there was none or it said so. Reads flows as a stream, so a
- * 100k-flow run takes no more memory than a small one.
+ * 100k-flow run takes no more memory than a small one. Bad input is a `ConfigError` (exit 2).
  *
  * @example
  * const summary = await rebuildSummaryFromDir('results/2026-11-23T11-40-00Z-ms03-ab12');
  */
-export async function rebuildSummaryFromDir(dir: string, { thresholds }: RebuildSummaryOptions = {}): Promise<RunSummary> {
+export async function rebuildSummaryFromDir(dir: string, { thresholds, onSkippedLine }: RebuildSummaryOptions = {}): Promise<RunSummary> {
   const previous = await readPreviousSummary(join(dir, RESULT_FILES.summary));
-  const { samples, found: hasSamples } = await readTimeseries(dir);
+  const { samples, found: hasSamples, skipped: skippedSample } = await readTimeseries(dir);
+  if (skippedSample) onSkippedLine?.(skippedSample);
 
   const runStartedAt = previous?.startedAt ?? (samples[0] ? samples[0].t - samples[0].elapsedS * 1_000 : undefined);
   const collector = createMetricsCollector({ now: () => runStartedAt ?? 0 });
@@ -299,13 +325,14 @@ export async function rebuildSummaryFromDir(dir: string, { thresholds }: Rebuild
 
   let firstScheduledAt = Infinity;
   let lastEndedAt = -Infinity;
-  const hasFlows = await readJsonLines(join(dir, RESULT_FILES.flows), flowLine, (line) => {
+  const { found: hasFlows, skipped: skippedFlow } = await readJsonLines(join(dir, RESULT_FILES.flows), flowLine, 'flow result', (line) => {
     const flow = line as unknown as FlowResult;
     collector.flowStarted(flow.flowId, flow.scheduledAt, flow.phase);
     collector.flowFinished(flow);
     firstScheduledAt = Math.min(firstScheduledAt, flow.scheduledAt);
     lastEndedAt = Math.max(lastEndedAt, flow.endedAt);
   });
+  if (skippedFlow) onSkippedLine?.(skippedFlow);
   if (!previous && !hasSamples && !hasFlows) {
     throw new ConfigError(`Not a results directory: ${dir}`, {
       code: 'RESULTS_DIR_INVALID',

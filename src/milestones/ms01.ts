@@ -2,6 +2,7 @@
  * MS-01 — Core components. Each check is small and real: it runs the component, never a mock.
  */
 import { spawn } from 'node:child_process';
+import { InvalidArgumentError, Option } from 'commander';
 import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
@@ -42,21 +43,31 @@ function typecheck(): Promise<string> {
   });
 }
 
+/**
+ * MS-01 has no thresholds: its verdict is every check passing. `--threshold` is refused rather than
+ * accepted and ignored, so a user never believes a limit was applied.
+ */
+function refuseThreshold(): never {
+  throw new InvalidArgumentError('MS-01 has no thresholds: its verdict is every check passing (--threshold applies to MS-02 to MS-05)');
+}
+
 export async function runCoreComponentsMilestone(argv: readonly string[]): Promise<number> {
   const program = milestoneProgram('test-milestone1', 'MS-01: core components validation (seconds)', (c) =>
-    c.option('--skip-typecheck', 'skip the build-system check (tsc), the slowest one'),
+    c
+      .option('--skip-typecheck', 'skip the build-system check (tsc), the slowest one')
+      .addOption(new Option('--threshold <expr>').hideHelp().argParser(refuseThreshold)),
   );
   program.parse(argv as string[]);
   const opts = program.opts<{ skipTypecheck?: boolean }>();
+  // Flags, .env and environment are checked before any check runs: a bad value exits 2 at once.
+  const config: Readonly<VanaLoadConfig> = loadMilestoneConfig(program);
   const logger = createLogger({ level: 'warn' });
-  let config: Readonly<VanaLoadConfig> | undefined;
   let env: FlowEnvironment | undefined;
 
   const checks: Check[] = [
     {
       name: 'Configuration',
       async run() {
-        config = loadMilestoneConfig(program);
         return `target ${config.target.kind}, tx mode ${config.chain.txMode}, model ${config.load.model}, ${Object.keys(config).length} groups validated`;
       },
     },
@@ -77,7 +88,6 @@ export async function runCoreComponentsMilestone(argv: readonly string[]): Promi
     {
       name: 'Contracts',
       async run() {
-        if (!config) throw new Error('needs the configuration');
         env = await openFlowEnvironment({ config, logger });
         const typehash = await env.publicClient.readContract({
           address: env.client.contracts.permissions,

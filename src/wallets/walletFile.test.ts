@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,27 @@ describe('createWalletFile / readWalletFile', () => {
   it('error: names --generate when the file is missing', async () => {
     const path = await tempPath();
     await expect(readWalletFile(path)).rejects.toThrowError(`Wallet file ${path} does not exist\n\nfix: generate wallets first (--generate <n> --wallet-file ${path})`);
+  });
+
+  it('error: refuses a place no file can be written, before generating anything', async () => {
+    const file = await tempPath('a-file');
+    await writeFile(file, '');
+    await expect(createWalletFile({ path: join(file, 'wallets.json'), count: 1, chainId: 31337 })).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: `Wallet file (--wallet-file) ${join(file, 'wallets.json')}: its directory ${file} is a file: expected a directory this user can write to, or a path where one can be created`,
+    });
+    const dir = await tempPath('a-dir');
+    await mkdir(dir);
+    await expect(createWalletFile({ path: dir, count: 1, chainId: 31337 })).rejects.toThrowError(`Wallet file (--wallet-file) ${dir} is a directory: expected a file`);
+    if (process.platform === 'linux') {
+      await expect(createWalletFile({ path: '/proc/vana-load/wallets.json', count: 1, chainId: 31337 })).rejects.toMatchObject({ code: 'PATH_PSEUDO_FILE_SYSTEM' });
+    }
+  });
+
+  it('error: a directory is not a wallet file', async () => {
+    const dir = await tempPath('dir.json');
+    await mkdir(dir, { mode: 0o700 });
+    await expect(readWalletFile(dir)).rejects.toThrowError(`Wallet file ${dir} is a directory: expected the JSON file written by --generate`);
   });
 
   it('error: refuses a malformed file without quoting its content', async () => {

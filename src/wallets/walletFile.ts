@@ -9,6 +9,7 @@ import { generateMnemonic, english } from 'viem/accounts';
 import { z } from 'zod';
 import { mnemonic as mnemonicParser } from '../config/parsers.ts';
 import { ConfigError } from '../errors.ts';
+import { checkWritableFile } from '../util/checkPath.ts';
 
 /** What the wallet file holds. `mnemonic` is a secret: the logger redacts the field by name. */
 export interface WalletFile {
@@ -52,6 +53,8 @@ const OWNER_ONLY = 0o600;
 export async function createWalletFile({ path, count, chainId, createdAt = new Date() }: CreateWalletFileParameters): Promise<WalletFile> {
   if (!Number.isSafeInteger(count) || count < 1) throw new ConfigError(`Expected a wallet count >= 1, got ${count}`);
   if (!Number.isSafeInteger(chainId) || chainId < 1) throw new ConfigError(`Expected a positive chain id, got ${chainId}`);
+  // A folder that is a file, unwritable or on /proc fails here, with one line, before any mkdir.
+  checkWritableFile(path, 'Wallet file (--wallet-file)');
   const file: WalletFile = { version: 1, mnemonic: generateMnemonic(english), count, chainId, createdAt: createdAt.toISOString() };
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   try {
@@ -82,7 +85,13 @@ export async function readWalletFile(path: string): Promise<WalletFile> {
   try {
     const handle = await open(path, 'r');
     try {
-      const { mode } = await handle.stat();
+      const stats = await handle.stat();
+      if (!stats.isFile()) {
+        throw new ConfigError(`Wallet file ${path} is ${stats.isDirectory() ? 'a directory' : 'not a regular file'}: expected the JSON file written by --generate`, {
+          code: 'WALLET_FILE_INVALID',
+        });
+      }
+      const { mode } = stats;
       // Windows has no POSIX modes to check (stat reports 0666 for every writable file).
       if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
         throw new ConfigError(`Wallet file ${path} has mode 0${(mode & 0o777).toString(8)}: it holds a mnemonic, so only its owner may read it`, {
@@ -95,7 +104,11 @@ export async function readWalletFile(path: string): Promise<WalletFile> {
       await handle.close();
     }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') {
+      throw new ConfigError(`Wallet file ${path} cannot be read (${code ?? (err as Error).message}): expected a file this user can read`, { code: 'WALLET_FILE_UNREADABLE', cause: err });
+    }
     throw new ConfigError(`Wallet file ${path} does not exist`, {
       code: 'WALLET_FILE_MISSING',
       metaMessages: [`fix: generate wallets first (--generate <n> --wallet-file ${path})`],
