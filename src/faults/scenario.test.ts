@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.ts';
-import { faultsFor, loadScenarioFile, parseExpectation, parseFaultFlag, parseScenario, scenarioFromFlags } from './scenario.ts';
+import { FAULT_COMMON_KEYS, FAULT_KIND_KEYS, SCENARIO_KEYS, faultsFor, loadScenarioFile, parseExpectation, parseFaultFlag, parseScenario, scenarioFromFlags } from './scenario.ts';
 
 const EXAMPLES = 'milestones/ms-06/scenarios';
 
@@ -30,6 +30,12 @@ describe('loadScenarioFile', () => {
       expect(scenario.description.length).toBeGreaterThan(100);
       expect(scenario.expect.map((e) => e.metric)).toContain('unaccounted');
     }
+  });
+
+  it('has every scenario and fault key documented in the scenarios README', () => {
+    const readme = readFileSync(join(EXAMPLES, 'README.md'), 'utf8');
+    const keys = [...SCENARIO_KEYS, ...FAULT_COMMON_KEYS, ...Object.values(FAULT_KIND_KEYS).flat()];
+    expect(keys.filter((key) => !readme.includes(`\`${key}\``))).toEqual([]);
   });
 
   it('turns the storage example into typed, frozen values', () => {

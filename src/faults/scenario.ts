@@ -26,7 +26,7 @@ import { BOUNDARIES, FAULT_KINDS, FAULT_MOMENTS, type Boundary, type FaultKind, 
 import { compileFaults } from './planFaults.ts';
 
 /** A fault of a scenario: its boundary and name are always set. */
-export type ScenarioFault = FaultSpec & { readonly name: string; readonly boundary: Boundary };
+export type ScenarioFault = Readonly<FaultSpec & { name: string; boundary: Boundary }>;
 
 /**
  * A pass/fail expectation, in the shape of a threshold. Its metric is one `parseThreshold` knows
@@ -52,9 +52,10 @@ export interface Scenario {
   readonly source: string;
 }
 
-const SCENARIO_KEYS = ['name', 'description', 'boundary', 'seed', 'faults', 'expect'] as const;
-const COMMON_KEYS = ['kind', 'name', 'boundary', 'rate', 'from', 'until', 'method', 'path', 'path_regex', 'rpc_method'] as const;
-const KIND_KEYS: Record<FaultKind, readonly string[]> = {
+/** Keys of a scenario file, of every fault, and of each kind of fault (documented in milestones/ms-06/scenarios/README.md). */
+export const SCENARIO_KEYS = ['name', 'description', 'boundary', 'seed', 'faults', 'expect'] as const;
+export const FAULT_COMMON_KEYS = ['kind', 'name', 'boundary', 'rate', 'from', 'until', 'method', 'path', 'path_regex', 'rpc_method'] as const;
+export const FAULT_KIND_KEYS: Readonly<Record<FaultKind, readonly string[]>> = {
   latency: ['ms', 'jitter', 'p50', 'p95'],
   status: ['status', 'body'],
   rate_limit: ['retry_after', 'body'],
@@ -129,7 +130,7 @@ class Reader {
     if (!items || items.length === 0 || !items.every((item) => typeof item === 'string' && pattern.test(item))) {
       return this.fail(field, `${expected} (a list: a JSON array, or joined with |)`, value);
     }
-    return Object.freeze(items as string[]);
+    return Object.freeze([...(items as string[])]);
   }
 
   record(value: unknown, field: string): Record<string, unknown> {
@@ -153,7 +154,7 @@ class Reader {
 function readFault(reader: Reader, raw: Record<string, unknown>, field: string, index: number, defaultBoundary: Boundary | undefined): ScenarioFault {
   const at = (key: string): string => (field === '' ? key : `${field}.${key}`);
   const kind = reader.parse(raw.kind, oneOf(FAULT_KINDS), at('kind'));
-  reader.object(raw, field, [...COMMON_KEYS, ...KIND_KEYS[kind]]);
+  reader.object(raw, field, [...FAULT_COMMON_KEYS, ...FAULT_KIND_KEYS[kind]]);
   const boundary =
     raw.boundary !== undefined
       ? reader.parse(raw.boundary, oneOf(BOUNDARIES), at('boundary'))

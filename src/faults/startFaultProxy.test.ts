@@ -348,27 +348,36 @@ describe('startFaultProxy', () => {
       const p = await proxy([
         { kind: 'truncate', path: '/fixed', keepBytes: 300 },
         { kind: 'truncate', path: '/chunked' },
+        { kind: 'truncate', path: '/large', keepBytes: 0 },
+        { kind: 'truncate', path: '/empty' },
       ]);
+      const receive = (path: string) =>
+        new Promise<{ status: number; bytes: Buffer; error: string }>((resolve) => {
+          const req = request(`${p.url}${path}`, { agent: false }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('error', (err) => resolve({ status: res.statusCode!, bytes: Buffer.concat(chunks), error: err.message }));
+            res.on('end', () => resolve({ status: res.statusCode!, bytes: Buffer.concat(chunks), error: 'none' }));
+          });
+          req.on('error', (err) => resolve({ status: 0, bytes: Buffer.alloc(0), error: err.message }));
+          req.end();
+        });
       const sized = await fetch(`${p.url}/fixed`);
       expect([sized.status, sized.headers.get('content-length'), sized.headers.get('x-fault-injected')]).toEqual([201, '1000', 'truncate#0']);
       expect(await fetchFailure(sized.arrayBuffer())).toMatchObject({ message: 'terminated' });
 
       // What arrived, byte for byte: the first 300 bytes, then the connection closed.
-      const received = await new Promise<{ bytes: Buffer; error: string }>((resolve) => {
-        request(`${p.url}/fixed`, { agent: false }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', (err) => resolve({ bytes: Buffer.concat(chunks), error: err.message }));
-          res.on('end', () => resolve({ bytes: Buffer.concat(chunks), error: 'none' }));
-        }).end();
-      });
-      expect(received.error).toBe('aborted');
+      const received = await receive('/fixed');
+      expect([received.status, received.error]).toEqual([201, 'aborted']);
       expect(received.bytes.equals(FIXED_BODY.subarray(0, 300))).toBe(true);
+      expect(await receive('/large')).toEqual({ status: 200, bytes: Buffer.alloc(0), error: 'aborted' });
+      // Headers announcing 0 bytes would be a whole response: the connection closes before them.
+      expect(await receive('/empty')).toEqual({ status: 0, bytes: Buffer.alloc(0), error: 'socket hang up' });
 
       const chunked = await fetch(`${p.url}/chunked`);
       expect(chunked.status).toBe(200);
       expect(await fetchFailure(chunked.text())).toMatchObject({ message: 'terminated' });
-      expect(p.stats()).toMatchObject({ truncated: 3, statuses: { '200': 1, '201': 2 } });
+      expect(p.stats()).toMatchObject({ truncated: 5, statuses: { '200': 2, '201': 2 } });
     });
 
     it('latency: delays the request, and composes with a terminal fault', async () => {

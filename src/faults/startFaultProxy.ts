@@ -96,13 +96,17 @@ export interface FaultProxy {
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
 
 /** Names dropped when forwarding: the hop-by-hop ones and those the Connection header lists. */
-function droppedHeaders(rawHeaders: readonly string[]): Set<string> {
-  const dropped = new Set(HOP_BY_HOP);
+function droppedHeaders(rawHeaders: readonly string[]): ReadonlySet<string> {
+  let dropped: Set<string> | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     if (rawHeaders[i]!.toLowerCase() !== 'connection') continue;
-    for (const token of rawHeaders[i + 1]!.split(',')) dropped.add(token.trim().toLowerCase());
+    for (const token of rawHeaders[i + 1]!.split(',')) {
+      const name = token.trim().toLowerCase();
+      // `keep-alive` and `close` are the usual values; only other names need a set of their own.
+      if (name !== 'keep-alive' && name !== 'close' && !HOP_BY_HOP.has(name)) (dropped ??= new Set(HOP_BY_HOP)).add(name);
+    }
   }
-  return dropped;
+  return dropped ?? HOP_BY_HOP;
 }
 
 function parseTarget(target: string): URL {
@@ -279,7 +283,7 @@ export async function startFaultProxy(params: StartFaultProxyParameters): Promis
       counters.upstreamErrors++;
       log.debug({ err: err.code ?? err.message, origin: targetUrl.origin }, 'upstream failed');
       if (mode === 'reset') resetClient(req);
-      else if (mode === 'blackhole') return;
+      else if (mode === 'blackhole') counters.blackholed++;
       else if (!res.headersSent && !res.destroyed) {
         countStatus(502);
         res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
