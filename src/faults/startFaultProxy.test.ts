@@ -340,7 +340,8 @@ describe('startFaultProxy', () => {
       });
       expect(requests).toEqual([]);
       expect(await fetchFailure(fetch(`${p.url}/fixed`, { signal: AbortSignal.timeout(300) }))).toMatchObject({ name: 'TimeoutError' });
-      expect(requests.map((r) => r.url)).toEqual(['/fixed']);
+      // The client gave up; the upstream still gets the request (on a busy machine, maybe only now).
+      await expect.poll(() => requests.map((r) => r.url), { timeout: 5_000 }).toEqual(['/fixed']);
       expect(p.stats().blackholed).toBe(2);
     });
 
