@@ -292,7 +292,7 @@ async function main(): Promise<number> {
   );
   print(
     `Stack: local, block time ${options.blockTime === 0 ? '0 (automine)' : `${options.blockTime}s`}, ${config.stack.relayerCount} relayers, sim inference latency 0` +
-      ` · data ${config.data.size}, tx mode ${config.chain.txMode}, S2K count byte ${options.s2kCountByte}, max in flight ${options.maxInFlight}, base seed ${options.seed}`,
+      ` · data ${config.data.size}, relay ${config.relay.mode} · inference ${config.inference.mode}, S2K count byte ${options.s2kCountByte}, max in flight ${options.maxInFlight}, base seed ${options.seed}`,
   );
   print(`Results: ${resultsDir}/`);
 
@@ -447,7 +447,8 @@ async function main(): Promise<number> {
       relayers: config.stack.relayerCount,
       inference: 'sim, latency 0, failures 0',
       dataSize: config.data.size,
-      txMode: config.chain.txMode,
+      relay: config.relay.mode,
+      inferenceMode: config.inference.mode,
       s2kCountByte: options.s2kCountByte,
     },
     result: {

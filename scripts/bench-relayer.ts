@@ -34,7 +34,8 @@ import { startApiServer } from '../src/stack/apiServer.ts';
 import { deployContracts, registerGrantee } from '../src/stack/deployContracts.ts';
 import { appAccount, deployerAccount, relayerAccount } from '../src/stack/devAccounts.ts';
 import { freePort } from '../src/stack/freePort.ts';
-import { createRelayerPool, fundRelayers, type GasLimitMode, type RelayerPoolStats } from '../src/stack/relayerPool.ts';
+import { createRelayerPool, type GasLimitMode, type RelayerPoolStats } from '../src/chain/relayerPool.ts';
+import { fundRelayers } from '../src/chain/fundRelayers.ts';
 import { nextMessage } from './benchChild.ts';
 import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
 

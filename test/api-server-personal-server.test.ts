@@ -13,7 +13,8 @@ import { startApiServer, type ApiServer } from '../src/stack/apiServer.ts';
 import { deployContracts, registerGrantee } from '../src/stack/deployContracts.ts';
 import { appAccount, deployerAccount, LOCAL_SERVER_MNEMONIC, relayerAccount } from '../src/stack/devAccounts.ts';
 import { startPersonalServer } from '../src/stack/personalServer/startPersonalServer.ts';
-import { createRelayerPool, fundRelayers, type RelayerPool } from '../src/stack/relayerPool.ts';
+import { createRelayerPool, type RelayerPool } from '../src/chain/relayerPool.ts';
+import { fundRelayers } from '../src/chain/fundRelayers.ts';
 import { startStorageService } from '../src/stack/storageService.ts';
 import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
 

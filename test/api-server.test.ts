@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { createPublicClient, hexToBytes, keccak256, parseEventLogs, toHex, type Address, type PublicClient } from 'viem';
+import { createPublicClient, hexToBytes, keccak256, parseEventLogs, toHex, type Address, type Log, type PublicClient } from 'viem';
 import { HDKey, hdKeyToAccount, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPortabilityPermissionsAbi } from '../src/protocol/abis.ts';
@@ -10,8 +10,12 @@ import { startApiServer, type ApiServer } from '../src/stack/apiServer.ts';
 import { deployContracts, registerGrantee } from '../src/stack/deployContracts.ts';
 import { appAccount, deployerAccount, relayerAccount } from '../src/stack/devAccounts.ts';
 import { freePort } from '../src/stack/freePort.ts';
-import { createRelayerPool, fundRelayers, type RelayerPool } from '../src/stack/relayerPool.ts';
+import { createRelayerPool, type RelayerPool } from '../src/chain/relayerPool.ts';
+import { fundRelayers } from '../src/chain/fundRelayers.ts';
 import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
+import { parseRelayResponse, type RelayResponse } from '../src/protocol/relayerResponse.ts';
+import { startStorageService } from '../src/stack/storageService.ts';
+import { createLocalStorageProvider } from '../src/storage/localStorageProvider.ts';
 
 type Anvil = Awaited<ReturnType<typeof startAnvil>>;
 
@@ -43,7 +47,7 @@ function messageFor(i: number, overrides: Partial<ServerFilesAndPermissionMessag
 }
 
 async function relayBody(i: number, overrides: Partial<ServerFilesAndPermissionMessage> = {}): Promise<string> {
-  const request = await signRelayRequest({ account: user(i), chainId: anvil.chainId, permissionsAddress: permissions, message: messageFor(i, overrides) });
+  const request = await signRelayRequest({ account: user(i), chainId: anvil.chainId, permissionsAddress: permissions, message: messageFor(i, overrides), nameSigner: true });
   return serializeSignedRelayRequest(request);
 }
 
@@ -148,12 +152,25 @@ describe('POST /api/relay', () => {
     expect(json.error).toMatch(/^signature: recovers to 0x[0-9a-fA-F]{40}, expected /);
   });
 
-  it('error: answers 401 without expectedUserAddress', async () => {
-    const request = JSON.parse(await relayBody(2)) as Record<string, unknown>;
-    delete request.expectedUserAddress;
-    const { status, json } = await post('/api/relay', request);
-    expect(status).toBe(401);
-    expect(json).toEqual({ type: 'error', error: 'expectedUserAddress: required, so that the relayer can check who signed' });
+  it('relays a request without expectedUserAddress, exactly as the SDK client sends it', async () => {
+    const request = await signRelayRequest({ account: user(4), chainId: anvil.chainId, permissionsAddress: permissions, message: messageFor(4) });
+    expect(request.expectedUserAddress).toBeUndefined();
+    const { status, json } = await post('/api/relay', serializeSignedRelayRequest(request));
+    expect(status).toBe(200);
+    expect((await client.waitForTransactionReceipt({ hash: json.hash, pollingInterval: 50 })).status).toBe('success');
+  });
+
+  it('error: answers a status_check with the stateless handler\'s refusal', async () => {
+    const { status, json } = await post('/api/relay', { type: 'status_check', operationId: 'x1' });
+    expect(status).toBe(400);
+    expect(json).toEqual({ type: 'error', error: 'Stateless relayer does not support operation status checks.' });
+  });
+
+  it('error: refuses storeGrantFile when it has no grant storage', async () => {
+    const params = { grantee: appAccount().address, operation: 'llm_inference', parameters: { prompt: 'p' } };
+    const { status, json } = await post('/api/relay', { type: 'direct', operation: 'storeGrantFile', params });
+    expect(status).toBe(400);
+    expect(json).toEqual({ type: 'error', error: 'storeGrantFile: this relayer has no grant storage' });
   });
 
   it('error: answers 400 naming signature when the body has none', async () => {
@@ -269,6 +286,80 @@ describe('POST /api/relay through a pool with cached gas limits (the default)', 
     expect(replay.status).toBe(200);
     expect((await client.waitForTransactionReceipt({ hash: replay.json.hash, pollingInterval: 50 })).status).toBe('reverted');
     expect(cachedPool.stats().gasEstimates).toBe(1);
+  });
+});
+
+describe('POST /api/relay as a stateful relayer (pending + status_check) with grant storage', () => {
+  let stateful: ApiServer;
+  let statefulPool: RelayerPool;
+  let storage: Awaited<ReturnType<typeof startStorageService>>;
+  const postTo = async (body: object): Promise<{ status: number; json: any }> => {
+    const response = await fetch(`${stateful.url}/api/relay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: response.status, json: await response.json() };
+  };
+
+  beforeAll(async () => {
+    // Relayers of their own: two pools on one chain must not share a nonce.
+    const relayers = [10, 11].map((i) => relayerAccount(i));
+    await fundRelayers({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, funder: deployerAccount(), relayers: relayers.map((r) => r.address) });
+    statefulPool = await createRelayerPool({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, accounts: relayers });
+    storage = await startStorageService({ port: 0 });
+    stateful = await startApiServer({
+      port: 0,
+      chainId: anvil.chainId,
+      rpcUrl: anvil.rpcUrl,
+      permissionsAddress: permissions,
+      relayerPool: statefulPool,
+      personalServerUrl: 'http://127.0.0.1:1',
+      appAccount: appAccount(),
+      relayResponse: 'pending',
+      grantStorage: createLocalStorageProvider({ baseUrl: storage.url, timeoutMs: 5_000 }),
+    });
+  });
+  afterAll(async () => {
+    await stateful?.stop();
+    await statefulPool?.stop();
+    await storage?.stop();
+  });
+
+  it('answers pending, then status_check answers confirmed with a receipt that holds PermissionAdded', async () => {
+    const first = await postTo(JSON.parse(await relayBody(20)) as object);
+    expect(first).toEqual({ status: 200, json: { type: 'pending', operationId: expect.stringMatching(/^[0-9a-f-]{36}$/) } });
+    let answer: RelayResponse | undefined;
+    for (let i = 0; i < 100; i++) {
+      const { json } = await postTo({ type: 'status_check', operationId: first.json.operationId });
+      answer = parseRelayResponse(json);
+      if (answer.type !== 'pending') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(answer?.type).toBe('confirmed');
+    const confirmed = answer as Extract<RelayResponse, { type: 'confirmed' }>;
+    expect(confirmed.receipt?.status).toBe('success');
+    const [added] = parseEventLogs({ abi: dataPortabilityPermissionsAbi, logs: confirmed.receipt!.logs as Log[], eventName: 'PermissionAdded' });
+    expect(added?.args.user).toBe(user(20).address);
+    expect(confirmed.receipt!.blockNumber).toBe((await client.getTransactionReceipt({ hash: confirmed.hash })).blockNumber);
+  });
+
+  it('error: answers a status_check for an unknown operation with 404 "Operation not found"', async () => {
+    expect(await postTo({ type: 'status_check', operationId: 'no-such-op' })).toEqual({ status: 404, json: { type: 'error', error: 'Operation not found' } });
+  });
+
+  it('stores a grant file (storeGrantFile) and answers its URL, which serves the grant', async () => {
+    const params = { grantee: appAccount().address, operation: 'llm_inference', parameters: { prompt: 'Summarize: {{data}}' } };
+    const { status, json } = await postTo({ type: 'direct', operation: 'storeGrantFile', params });
+    expect(status).toBe(200);
+    expect(json).toEqual({ type: 'direct_result_untracked', result: { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\//) } });
+    expect(JSON.parse(await (await fetch(json.result.url)).text())).toEqual(params);
+  });
+
+  it('error: refuses the direct operations it does not offer, and a grant file that breaks the schema', async () => {
+    expect(await postTo({ type: 'direct', operation: 'submitFileAddition', params: { url: 'x', userAddress: user(1).address } })).toEqual({
+      status: 400,
+      json: { type: 'error', error: 'Invalid relay request: operation: submitFileAddition is not offered by this relayer; it serves storeGrantFile' },
+    });
+    const bad = await postTo({ type: 'direct', operation: 'storeGrantFile', params: { grantee: 'me', operation: 'x', parameters: {} } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatch(/^Invalid relay request: params: Invalid grant file: grantee: /);
   });
 });
 

@@ -10,6 +10,7 @@ import { deployerAccount } from '../src/stack/devAccounts.ts';
 import { VanaLoadTestClient } from '../src/client/VanaLoadTestClient.ts';
 import { createWalletClient, parseEther } from 'viem';
 import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
+import { createDirectRelay } from '../src/client/relay/directRelay.ts';
 
 /**
  * Signals made by `AbortSignal.any()` over `signal` (Node keeps them in an internal set; on Node 20
@@ -82,9 +83,9 @@ describe('VanaLoadTestClient on the local stack', () => {
       receiptWatcher: env.receiptWatcher,
       permissionsAddress: m.contracts.dataPortabilityPermissions,
       granteeId: BigInt(m.granteeId),
-      apiUrl: env.apiUrl,
       storage: env.storage,
-      txMode: 'direct',
+      relay: createDirectRelay({ publicClient: env.publicClient, permissionsAddress: m.contracts.dataPortabilityPermissions }),
+      inference: env.inference,
     });
     const user = env.wallets.account(7);
     const funder = createWalletClient({ account: deployerAccount(), transport: rpcHttp(m.rpcUrl) });

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAnvil } from '../src/stack/anvil.ts';
 import { deployerAccount, relayerAccount } from '../src/stack/devAccounts.ts';
 import { freePort } from '../src/stack/freePort.ts';
-import { createRelayerPool, fundRelayers, type RelayerPool } from '../src/stack/relayerPool.ts';
+import { createRelayerPool, type RelayerPool } from '../src/chain/relayerPool.ts';
+import { fundRelayers } from '../src/chain/fundRelayers.ts';
 import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
 
 type Anvil = Awaited<ReturnType<typeof startAnvil>>;

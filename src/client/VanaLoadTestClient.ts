@@ -8,13 +8,11 @@ import { createHash } from 'node:crypto';
 import {
   BaseError,
   ContractFunctionRevertedError,
-  createWalletClient,
-  custom,
   parseEventLogs,
   type Address,
   type Hash,
-  type Hex,
   type LocalAccount,
+  type Log,
   type PublicClient,
 } from 'viem';
 import type { Logger } from 'pino';
@@ -24,14 +22,17 @@ import { dataPortabilityGranteesAbi, dataPortabilityPermissionsAbi } from '../pr
 import { eciesEncrypt } from '../protocol/ecies.ts';
 import type { ServerFilesAndPermissionMessage } from '../protocol/eip712.ts';
 import { deriveEncryptionKey } from '../protocol/encryptionKey.ts';
-import { buildGrantFile, serializeGrantFile } from '../protocol/grantFile.ts';
+import { buildGrantFile, serializeGrantFile, type GrantFile } from '../protocol/grantFile.ts';
 import { encryptWithPassword } from '../protocol/openpgp.ts';
-import { FINAL_OPERATION_STATUSES, type OperationStatusValue } from '../protocol/personalServerApi.ts';
-import { parseRelayResponse, serializeSignedRelayRequest, signRelayRequest } from '../protocol/relayerRequest.ts';
+import { FINAL_OPERATION_STATUSES, identityResponseSchema } from '../protocol/personalServerApi.ts';
+import { signRelayRequest } from '../protocol/relayerRequest.ts';
+import type { RelayedReceipt } from '../protocol/relayerResponse.ts';
 import type { ReceiptWatcher } from '../chain/receiptWatcher.ts';
 import type { StorageProvider } from '../storage/StorageProvider.ts';
 import { httpJson } from './httpJson.ts';
-import type { DataSize, FlowError, FlowResult, TransactionMode } from './types.ts';
+import type { FlowInference } from './inference/flowInference.ts';
+import type { FlowRelay, RelayMode } from './relay/flowRelay.ts';
+import type { DataSize, FlowError, FlowResult } from './types.ts';
 import { sleepUnlessAborted, startDeadline } from '../util/deadlineSignal.ts';
 
 export interface FlowTimeouts {
@@ -54,10 +55,13 @@ export interface VanaLoadTestClientParameters {
   receiptWatcher: ReceiptWatcher;
   permissionsAddress: Address;
   granteeId: bigint;
-  /** Relayer and trusted-server API base URL. */
-  apiUrl: string;
   storage: StorageProvider;
-  txMode?: TransactionMode;
+  /** How the signed permission reaches the chain (api, keys, direct). */
+  relay: FlowRelay;
+  /** How the inference is requested (proxy, personal-server). */
+  inference: FlowInference;
+  /** Where the grant file goes; default: `storage`, as pretty-printed JSON like the original load test. */
+  storeGrant?: (grant: GrantFile, ctx: { signal: AbortSignal }) => Promise<string>;
   timeouts?: Partial<FlowTimeouts>;
   /** Longest pause between inference polls; polling starts at 25 ms and backs off to it. */
   maxPollIntervalMs?: number;
@@ -136,7 +140,7 @@ export function toFlowError(err: unknown, step: StepName): FlowError {
 export class VanaLoadTestClient {
   readonly contracts: ContractAddresses;
   readonly chainId: number;
-  readonly txMode: TransactionMode;
+  readonly relayMode: RelayMode;
   private readonly params: VanaLoadTestClientParameters;
   private readonly timeouts: FlowTimeouts;
   private readonly retry: StepRetry;
@@ -146,7 +150,7 @@ export class VanaLoadTestClient {
     this.params = params;
     this.contracts = contracts;
     this.chainId = params.chainId;
-    this.txMode = params.txMode ?? 'relayed';
+    this.relayMode = params.relay.mode;
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...params.timeouts };
     this.retry = params.retry ?? runOnce;
     this.log = (params.logger ?? silentLogger()).child({ module: 'client' });
@@ -252,19 +256,22 @@ export class VanaLoadTestClient {
       const tag = `${testId}_${flowId}_${account.address.slice(2, 10).toLowerCase()}`;
       const fileUrl = await step('upload_data', async () => (await this.params.storage.upload(encrypted, `vana_loadtest_${tag}.bin`, { signal, step: 'upload_data' })).url);
       const grantUrl = await step('upload_grant', async () => {
-        const grant = serializeGrantFile(buildGrantFile({ grantee: this.contracts.granteeAddress, prompt, responseFormat: 'json_object' }));
-        return (await this.params.storage.upload(new TextEncoder().encode(grant), `vana_loadtest_${tag}_grant.json`, { signal, step: 'upload_grant', contentType: 'application/json' })).url;
+        const grant = buildGrantFile({ grantee: this.contracts.granteeAddress, prompt, responseFormat: 'json_object' });
+        if (this.params.storeGrant) return await this.params.storeGrant(grant, { signal });
+        return (await this.params.storage.upload(new TextEncoder().encode(serializeGrantFile(grant)), `vana_loadtest_${tag}_grant.json`, { signal, step: 'upload_grant', contentType: 'application/json' })).url;
       });
       const server = await step('identity', async () => {
-        const body = (await httpJson({ method: 'GET', url: `${serverUrl}/identity?address=${account.address}`, step: 'identity', timeoutMs: this.timeouts.httpMs, signal })) as {
-          personal_server?: { address?: Address; public_key?: string };
-        };
-        const ps = body.personal_server;
-        if (!ps?.address || !ps.public_key) throw flowError('identity', 'other', 'BAD_IDENTITY', 'identity response lacks personal_server.address/public_key');
-        return { address: ps.address, publicKey: ps.public_key };
+        const body = await httpJson({ method: 'GET', url: `${serverUrl}/identity?address=${account.address}`, step: 'identity', timeoutMs: this.timeouts.httpMs, signal });
+        // The SDK's normalization: `0x04…`, `0x` + 128 hex and bare 128 hex all become `0x04…`.
+        const identity = identityResponseSchema.safeParse(body);
+        if (!identity.success) {
+          const issue = identity.error.issues[0];
+          throw flowError('identity', 'other', 'BAD_IDENTITY', `identity response: ${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`);
+        }
+        return { address: identity.data.personal_server.address, publicKey: identity.data.personal_server.public_key };
       });
       const wrappedKey = await step('wrap_key', async () => eciesEncrypt(server.publicKey, key), false);
-      const { message, signature, body } = await step('sign', async () => {
+      const request = await step('sign', async () => {
         const nonce = await this.params.publicClient.readContract({
           address: this.contracts.permissions,
           abi: dataPortabilityPermissionsAbi,
@@ -282,43 +289,39 @@ export class VanaLoadTestClient {
           serverPublicKey: server.publicKey,
           filePermissions: [[{ account: server.address, key: wrappedKey }]],
         };
-        const request = await signRelayRequest({ account, chainId: this.chainId, permissionsAddress: this.contracts.permissions, message });
-        return { message, signature: request.signature, body: serializeSignedRelayRequest(request) };
+        return await signRelayRequest({ account, chainId: this.chainId, permissionsAddress: this.contracts.permissions, message });
       });
-      const txHash = await step(
-        'relay',
-        async () => (this.txMode === 'direct' ? this.submitDirect(account, message, signature) : this.submitRelayed(body, signal)),
-        // A relayed POST that timed out may have been submitted; only a refusal before submission is safe to repeat.
-        this.txMode === 'relayed',
-      );
-      result.txHash = txHash;
+      const relay = this.params.relay;
+      // A relay that timed out may have submitted; only the api relay (whose server answers a
+      // repeated request with the first hash) is asked again.
+      const outcome = await step('relay', async () => relay.submit(request, { account, signal }), relay.retryable);
+      if (outcome.kind !== 'pending') result.txHash = outcome.hash;
       const permissionId = await step(
         'confirm',
         async () => {
-          const receipt = await this.params.receiptWatcher.waitForReceipt(txHash, { timeoutMs: this.timeouts.confirmMs, signal });
-          if (receipt.status !== 'success') throw flowError('confirm', 'revert', 'TX_REVERTED', `transaction ${txHash} reverted in block ${receipt.blockNumber}`);
-          const events = parseEventLogs({ abi: dataPortabilityPermissionsAbi, logs: receipt.logs, eventName: 'PermissionAdded' }).filter(
+          let hash: Hash;
+          let relayed: RelayedReceipt | undefined;
+          if (outcome.kind === 'pending') {
+            ({ hash, receipt: relayed } = await relay.awaitOperation(outcome.operationId, { signal, timeoutMs: this.timeouts.confirmMs }));
+            result.txHash = hash;
+          } else {
+            hash = outcome.hash;
+            relayed = outcome.kind === 'confirmed' ? outcome.receipt : undefined;
+          }
+          // A relayer's receipt spares the wait; the chain is asked otherwise.
+          const receipt = relayed ?? (await this.params.receiptWatcher.waitForReceipt(hash, { timeoutMs: this.timeouts.confirmMs, signal }));
+          if (receipt.status !== 'success') throw flowError('confirm', 'revert', 'TX_REVERTED', `transaction ${hash} reverted in block ${receipt.blockNumber}`);
+          const events = parseEventLogs({ abi: dataPortabilityPermissionsAbi, logs: receipt.logs as Log[], eventName: 'PermissionAdded' }).filter(
             (e) => e.address.toLowerCase() === this.contracts.permissions.toLowerCase(),
           );
           const added = events[0];
-          if (!added) throw flowError('confirm', 'other', 'NO_PERMISSION_EVENT', `transaction ${txHash} emitted no PermissionAdded`);
+          if (!added) throw flowError('confirm', 'other', 'NO_PERMISSION_EVENT', `transaction ${hash} emitted no PermissionAdded`);
           return added.args.permissionId;
         },
         false,
       );
       result.permissionId = permissionId.toString();
-      const operationId = await step('inference_submit', async () => {
-        const body = (await httpJson({
-          method: 'POST',
-          url: `${this.params.apiUrl}/api/trusted-server`,
-          body: JSON.stringify({ permissionId: permissionId.toString() }),
-          step: 'inference_submit',
-          timeoutMs: this.timeouts.httpMs,
-          signal,
-        })) as { success?: boolean; data?: { id?: string }; error?: string };
-        if (!body.success || typeof body.data?.id !== 'string') throw flowError('inference_submit', 'other', 'BAD_SUBMIT_RESPONSE', `trusted-server answered without an operation id: ${body.error ?? 'no error given'}`);
-        return body.data.id;
-      });
+      const operationId = await step('inference_submit', async () => this.params.inference.submit(permissionId, { signal }));
       result.operationId = operationId;
       const inference = await step('inference_wait', async () => this.waitForOperation(operationId, signal), false);
       await step(
@@ -351,58 +354,17 @@ export class VanaLoadTestClient {
     return result;
   }
 
-  private async submitRelayed(body: string, signal: AbortSignal): Promise<Hash> {
-    const json = await httpJson({ method: 'POST', url: `${this.params.apiUrl}/api/relay`, body, step: 'relay', timeoutMs: this.timeouts.httpMs, signal });
-    const response = parseRelayResponse(json);
-    if (response.type !== 'submitted') throw flowError('relay', 'other', 'RELAY_REFUSED', `relayer refused: ${response.error.slice(0, 200)}`);
-    return response.hash;
-  }
-
-  private async submitDirect(account: LocalAccount, message: ServerFilesAndPermissionMessage, signature: Hex): Promise<Hash> {
-    const client = this.params.publicClient;
-    const wallet = createWalletClient({ account, transport: custom({ request: (args) => client.request(args as never) }) });
-    return wallet.writeContract({
-      chain: null,
-      address: this.contracts.permissions,
-      abi: dataPortabilityPermissionsAbi,
-      functionName: 'addServerFilesAndPermissions',
-      args: [
-        {
-          nonce: message.nonce,
-          granteeId: message.granteeId,
-          grant: message.grant,
-          fileUrls: [...message.fileUrls],
-          schemaIds: [...message.schemaIds],
-          serverAddress: message.serverAddress,
-          serverUrl: message.serverUrl,
-          serverPublicKey: message.serverPublicKey,
-          filePermissions: message.filePermissions.map((list) => list.map((p) => ({ account: p.account, key: p.key }))),
-        },
-        signature,
-      ],
-    });
-  }
-
   /** Polls until a final status (succeeded, failed, cancelled) or the inference deadline. */
   private async waitForOperation(operationId: string, signal: AbortSignal): Promise<string> {
     const deadline = Date.now() + this.timeouts.inferenceMs;
     const maxPause = this.params.maxPollIntervalMs ?? 1_000;
     let pause = 25;
     for (;;) {
-      const body = (await httpJson({
-        method: 'POST',
-        url: `${this.params.apiUrl}/api/trusted-server/poll`,
-        body: JSON.stringify({ operationId, chainId: this.chainId }),
-        step: 'inference_wait',
-        timeoutMs: this.timeouts.httpMs,
-        signal,
-      })) as { success?: boolean; data?: { status?: OperationStatusValue; result?: string | null }; error?: string };
-      const status = body.data?.status;
-      if (!body.success || status === undefined) throw flowError('inference_wait', 'other', 'BAD_POLL_RESPONSE', `poll answered without a status: ${body.error ?? 'no error given'}`);
+      const { status, result } = await this.params.inference.poll(operationId, { signal });
       if (FINAL_OPERATION_STATUSES.has(status)) {
-        if (status === 'succeeded') return body.data?.result ?? '';
+        if (status === 'succeeded') return result ?? '';
         // A failed operation is the server failing our request: counted with the 5xx class.
-        const detail = (body.data?.result ?? '').slice(0, 200);
+        const detail = (result ?? '').slice(0, 200);
         throw flowError('inference_wait', status === 'failed' ? 'http_5xx' : 'other', status === 'failed' ? 'OPERATION_FAILED' : 'OPERATION_CANCELLED', `operation ${operationId} ${status}${detail ? `: ${detail}` : ''}`);
       }
       if (Date.now() + pause > deadline) {

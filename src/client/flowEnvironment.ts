@@ -4,8 +4,21 @@
  * process (attached to, or spawned and owned). `close()` stops what was started here.
  */
 import { createPublicClient, fallback, type Address, type LocalAccount, type PublicClient } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
+import { fundRelayers } from '../chain/fundRelayers.ts';
 import { createReceiptWatcher, type ReceiptWatcher } from '../chain/receiptWatcher.ts';
+import { createRelayerPool } from '../chain/relayerPool.ts';
+import { dataPortabilityGranteesAbi, dataPortabilityPermissionsAbi } from '../protocol/abis.ts';
+import { appAccount, deployerAccount, devAccount } from '../stack/devAccounts.ts';
+import type { StackManifest } from '../stack/manifest.ts';
+import { createPersonalServerInference } from './inference/personalServerInference.ts';
+import { createProxyInference } from './inference/proxyInference.ts';
+import type { FlowInference } from './inference/flowInference.ts';
+import { createApiRelay } from './relay/apiRelay.ts';
+import { createDirectRelay } from './relay/directRelay.ts';
+import type { FlowRelay } from './relay/flowRelay.ts';
+import { createKeysRelay } from './relay/keysRelay.ts';
 import type { VanaLoadConfig } from '../config/schema.ts';
 import { ConfigError, InfrastructureError, VanaLoadError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
@@ -24,14 +37,22 @@ export interface FlowEnvironment {
   publicClient: PublicClient;
   receiptWatcher: ReceiptWatcher;
   storage: StorageProvider;
-  apiUrl: string;
+  relay: FlowRelay;
+  inference: FlowInference;
+  /** The app's API (/api/relay, /api/trusted-server), when the run uses one. */
+  apiUrl: string | undefined;
   personalServerUrl: string;
   wallets: UserWallets;
   /** The local stack, when the target is local. */
   stack: StackHandle | undefined;
   /** Processes to sample besides the harness (the stack's node process and anvil), when known. */
   processes: Array<{ name: string; pid: number }>;
-  /** Stops the receipt watcher and, if this environment started it, the stack. Safe to call twice. */
+  /**
+   * Aborted, with an `InfrastructureError` as its reason, when the run cannot go on: the relayer
+   * keys ran dry or hit the spend cap, or the stack process this environment started exited.
+   */
+  fatal: AbortSignal;
+  /** Stops the receipt watcher, the relay and, if this environment started it, the stack. Safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -47,6 +68,10 @@ export interface OpenFlowEnvironmentParameters {
   /** OpenPGP S2K count byte for the user data; undefined = openpgp's default. */
   s2kIterationCountByte?: number;
 }
+
+/** Relayer keys of the harness on the local target when VANA_RELAYER_PRIVATE_KEYS is unset: dev accounts 200.., funded by the deployer. */
+const LOCAL_HARNESS_RELAYERS = 4;
+const LOCAL_HARNESS_RELAYER_OFFSET = 200;
 
 /** Stack process options taken from the config's `stack.*` and `chain.blockTimeSeconds`. */
 export function stackOptionsFromConfig(config: VanaLoadConfig): StackProcessOptions {
@@ -64,99 +89,206 @@ export function stackOptionsFromConfig(config: VanaLoadConfig): StackProcessOpti
   } as StackProcessOptions;
 }
 
+/**
+ * Wires a run: the chain client, storage, relay and inference modes of the config, and the local
+ * stack (attached to or spawned) when the target is local. Throws a `ConfigError` (exit 2) for a
+ * setting the target needs and an `InfrastructureError` (exit 3) when the target cannot be reached.
+ *
+ * @example
+ * const env = await openFlowEnvironment({ config, logger });
+ * try { await env.client.executeDataPortabilityFlow(...); } finally { await env.close(); }
+ */
 export async function openFlowEnvironment(params: OpenFlowEnvironmentParameters): Promise<FlowEnvironment> {
   const { config, logger = silentLogger() } = params;
-  let stack: StackHandle | undefined;
-  let rpcUrls: readonly string[];
-  let chainId: number;
-  let permissionsAddress: Address;
-  let granteeId: bigint;
-  let apiUrl: string;
-  let personalServerUrl: string;
-  let storage: StorageProvider;
-  let wallets: UserWallets;
-
-  if (config.target.kind === 'local') {
-    stack = await ensureStack({
-      ...(params.attach === false ? { attach: false } : {}),
-      ...(params.manifestPath ? { manifestPath: params.manifestPath } : {}),
-      stack: { ...stackOptionsFromConfig(config), ...params.stackOptions },
-      logger,
-    });
-    const m = stack.manifest;
-    rpcUrls = [m.rpcUrl];
-    chainId = m.chainId;
-    permissionsAddress = m.contracts.dataPortabilityPermissions;
-    granteeId = BigInt(m.granteeId);
-    apiUrl = m.apiUrl;
-    personalServerUrl = m.personalServerUrl;
-    storage = createLocalStorageProvider({ baseUrl: m.storageUrl, timeoutMs: config.timeouts.httpMs, logger });
-    wallets = createUserWallets(config.wallets.mnemonic ?? LOCAL_USERS_MNEMONIC);
-  } else {
-    const missing = [
-      config.chain.rpcUrls.length === 0 ? 'VANA_RPC_URLS' : undefined,
-      config.contracts.permissionsAddress ? undefined : 'VANA_PERMISSIONS_ADDRESS',
-      config.contracts.granteeId === undefined ? 'VANA_GRANTEE_ID' : undefined,
-      config.services.personalServerUrl ? undefined : 'VANA_PERSONAL_SERVER_URL',
-      config.storage.provider === 'local' && !config.storage.url ? 'VANA_STORAGE_URL' : undefined,
-      config.wallets.mnemonic ? undefined : 'VANA_MNEMONIC',
-    ].filter((v): v is string => v !== undefined);
-    if (missing.length > 0) {
-      throw new ConfigError(`--target remote needs ${missing.join(', ')} (set them in .env; see .env.example)`, { code: 'REMOTE_CONFIG_MISSING' });
-    }
-    if (config.storage.provider === 's3') {
-      throw new ConfigError('storage provider s3 is not available in this version; use VANA_STORAGE_PROVIDER=local with VANA_STORAGE_URL', { code: 'STORAGE_PROVIDER_UNAVAILABLE' });
-    }
-    rpcUrls = config.chain.rpcUrls;
-    chainId = config.chain.chainId;
-    permissionsAddress = config.contracts.permissionsAddress!;
-    granteeId = config.contracts.granteeId!;
-    apiUrl = config.services.apiUrl;
-    personalServerUrl = config.services.personalServerUrl!;
-    storage = createLocalStorageProvider({ baseUrl: config.storage.url!, timeoutMs: config.timeouts.httpMs, logger });
-    wallets = createUserWallets(config.wallets.mnemonic!);
-  }
-
-  const transports = rpcUrls.map((url) => rpcHttp(url, { batch: { batchSize: 100, wait: 2 }, timeout: config.timeouts.httpMs, retryCount: 0 }));
-  const publicClient = createPublicClient({ transport: transports.length === 1 ? transports[0]! : fallback(transports, { rank: false }) }) as PublicClient;
-  const receiptWatcher = createReceiptWatcher({ client: publicClient, pollIntervalMs: config.target.kind === 'local' ? 50 : 500, logger });
-
+  const fatal = new AbortController();
+  const closers: Array<() => Promise<void> | void> = [];
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    receiptWatcher.stop();
-    await stack?.stop();
+    for (const stop of closers.reverse()) await stop();
   };
 
+  let stack: StackHandle | undefined;
+  let target: TargetEndpoints;
   try {
+    if (config.target.kind === 'local') {
+      stack = await ensureStack({
+        ...(params.attach === false ? { attach: false } : {}),
+        ...(params.manifestPath ? { manifestPath: params.manifestPath } : {}),
+        stack: { ...stackOptionsFromConfig(config), ...params.stackOptions },
+        logger,
+        onExit: (how) => fatal.abort(new InfrastructureError(`the local stack process exited during the run (${how})`, { code: 'STACK_EXITED' })),
+      });
+      const owned = stack;
+      closers.push(() => owned.stop());
+      target = localEndpoints(config, stack.manifest, logger);
+    } else {
+      target = remoteEndpoints(config, logger);
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+
+  const transports = target.rpcUrls.map((url) => rpcHttp(url, { batch: { batchSize: 100, wait: 2 }, timeout: config.timeouts.httpMs, retryCount: 0 }));
+  const publicClient = createPublicClient({ transport: transports.length === 1 ? transports[0]! : fallback(transports, { rank: false }) }) as PublicClient;
+  const receiptWatcher = createReceiptWatcher({ client: publicClient, pollIntervalMs: config.target.kind === 'local' ? 50 : 500, logger });
+  closers.push(() => receiptWatcher.stop());
+
+  try {
+    const granteeId = target.granteeId ?? (await granteeIdOf(publicClient, target.permissionsAddress, target.app!));
+    const relay = await openRelay(config, target, publicClient, fatal, logger);
+    closers.push(() => relay.close());
+    const apiRelay = target.relayerUrl ? createApiRelay({ url: target.relayerUrl, httpTimeoutMs: config.timeouts.httpMs }) : undefined;
+    const inference =
+      config.inference.mode === 'personal-server'
+        ? createPersonalServerInference({ personalServerUrl: target.personalServerUrl, app: target.app!, httpTimeoutMs: config.timeouts.httpMs })
+        : createProxyInference({ apiUrl: target.apiUrl!, chainId: target.chainId, httpTimeoutMs: config.timeouts.httpMs });
     const client = await VanaLoadTestClient.create({
-      chainId,
+      chainId: target.chainId,
       publicClient,
       receiptWatcher,
-      permissionsAddress,
+      permissionsAddress: target.permissionsAddress,
       granteeId,
-      apiUrl,
-      storage,
-      txMode: config.chain.txMode,
+      storage: target.storage,
+      relay,
+      inference,
+      ...(config.storage.grantStorage === 'relayer' ? { storeGrant: (grant, ctx) => apiRelay!.storeGrantFile(grant, ctx) } : {}),
       timeouts: { httpMs: config.timeouts.httpMs, confirmMs: config.timeouts.confirmMs, inferenceMs: config.timeouts.inferenceMs, flowMs: config.timeouts.flowMs },
       maxPollIntervalMs: config.timeouts.pollIntervalMs,
       ...(params.s2kIterationCountByte !== undefined ? { s2kIterationCountByte: params.s2kIterationCountByte } : {}),
       ...(params.retry ? { retry: params.retry } : {}),
       logger,
     });
-    await checkHealth(apiUrl, config.timeouts.httpMs);
+    if (stack) await checkHealth(stack.manifest.apiUrl, config.timeouts.httpMs);
     const processes = stack ? [{ name: 'stack', pid: stack.manifest.pids.stack }, { name: 'anvil', pid: stack.manifest.pids.anvil }] : [];
-    return { target: config.target.kind, chainId, client, publicClient, receiptWatcher, storage, apiUrl, personalServerUrl, wallets, stack, processes, close };
+    return {
+      target: config.target.kind,
+      chainId: target.chainId,
+      client,
+      publicClient,
+      receiptWatcher,
+      storage: target.storage,
+      relay,
+      inference,
+      apiUrl: target.apiUrl,
+      personalServerUrl: target.personalServerUrl,
+      wallets: target.wallets,
+      stack,
+      processes,
+      fatal: fatal.signal,
+      close,
+    };
   } catch (err) {
     await close();
     if (err instanceof ConfigError || err instanceof InfrastructureError) throw err;
-    const where = config.target.kind === 'remote' ? `RPC ${rpcUrls.map(redact).join(', ')}` : 'the local stack';
+    const where = config.target.kind === 'remote' ? `RPC ${target.rpcUrls.map(redact).join(', ')}` : 'the local stack';
     throw new InfrastructureError(`cannot reach ${where}: ${err instanceof VanaLoadError ? err.shortMessage : err instanceof Error ? err.message.split('\n')[0] : String(err)}`, {
       code: 'TARGET_UNREACHABLE',
       cause: err,
     });
   }
+}
+
+/** Where the flow's requests go, and with which keys, once the target is known. */
+interface TargetEndpoints {
+  rpcUrls: readonly string[];
+  chainId: number;
+  permissionsAddress: Address;
+  /** Undefined: look it up from the app key's address. */
+  granteeId: bigint | undefined;
+  apiUrl: string | undefined;
+  /** The relayer endpoint (relay api, grant storage relayer). */
+  relayerUrl: string | undefined;
+  personalServerUrl: string;
+  storage: StorageProvider;
+  wallets: UserWallets;
+  /** The app (grantee) key, when the run needs it. */
+  app: LocalAccount | undefined;
+  /** Relayer keys for relay mode keys; `fund` tops them up first (local chain only). */
+  relayerKeys: { accounts: readonly LocalAccount[]; fund: ((logger: Logger) => Promise<unknown>) | undefined } | undefined;
+}
+
+function localEndpoints(config: VanaLoadConfig, m: StackManifest, logger: Logger): TargetEndpoints {
+  const keys = config.wallets.relayerPrivateKeys;
+  const accounts =
+    keys.length > 0
+      ? keys.map((key) => privateKeyToAccount(key))
+      : Array.from({ length: LOCAL_HARNESS_RELAYERS }, (_, i) => devAccount(LOCAL_HARNESS_RELAYER_OFFSET + i));
+  return {
+    rpcUrls: [m.rpcUrl],
+    chainId: m.chainId,
+    permissionsAddress: m.contracts.dataPortabilityPermissions,
+    granteeId: BigInt(m.granteeId),
+    apiUrl: m.apiUrl,
+    relayerUrl: config.relay.url ?? `${m.apiUrl}/api/relay`,
+    personalServerUrl: m.personalServerUrl,
+    storage: createLocalStorageProvider({ baseUrl: m.storageUrl, timeoutMs: config.timeouts.httpMs, logger }),
+    wallets: createUserWallets(config.wallets.mnemonic ?? LOCAL_USERS_MNEMONIC),
+    app: config.wallets.appPrivateKey ? privateKeyToAccount(config.wallets.appPrivateKey) : appAccount(),
+    relayerKeys: {
+      accounts,
+      // The local chain's deployer tops up the harness's relayers, whoever's keys they are.
+      fund: (log) => fundRelayers({ rpcUrl: m.rpcUrl, chainId: m.chainId, funder: deployerAccount(), relayers: accounts.map((a) => a.address), logger: log }),
+    },
+  };
+}
+
+function remoteEndpoints(config: VanaLoadConfig, logger: Logger): TargetEndpoints {
+  // loadConfig checked that every setting the modes need is there (checkRequired).
+  const apiUrl = config.services.apiUrl;
+  if (config.storage.provider === 's3') {
+    throw new ConfigError('storage provider s3 is not available in this version; use VANA_STORAGE_PROVIDER=local with VANA_STORAGE_URL', { code: 'STORAGE_PROVIDER_UNAVAILABLE' });
+  }
+  return {
+    rpcUrls: config.chain.rpcUrls,
+    chainId: config.chain.chainId,
+    permissionsAddress: config.contracts.permissionsAddress!,
+    granteeId: config.contracts.granteeId,
+    apiUrl,
+    relayerUrl: config.relay.url ?? (apiUrl ? `${apiUrl}/api/relay` : undefined),
+    personalServerUrl: config.services.personalServerUrl!,
+    storage: createLocalStorageProvider({ baseUrl: config.storage.url!, timeoutMs: config.timeouts.httpMs, logger }),
+    wallets: createUserWallets(config.wallets.mnemonic!),
+    app: config.wallets.appPrivateKey ? privateKeyToAccount(config.wallets.appPrivateKey) : undefined,
+    relayerKeys: config.wallets.relayerPrivateKeys.length > 0 ? { accounts: config.wallets.relayerPrivateKeys.map((key) => privateKeyToAccount(key)), fund: undefined } : undefined,
+  };
+}
+
+async function openRelay(config: VanaLoadConfig, target: TargetEndpoints, publicClient: PublicClient, fatal: AbortController, logger: Logger): Promise<FlowRelay> {
+  switch (config.relay.mode) {
+    case 'api':
+      return createApiRelay({ url: target.relayerUrl!, httpTimeoutMs: config.timeouts.httpMs });
+    case 'direct':
+      return createDirectRelay({ publicClient, permissionsAddress: target.permissionsAddress });
+    case 'keys': {
+      const keys = target.relayerKeys!;
+      await keys.fund?.(logger);
+      const pool = await createRelayerPool({
+        rpcUrl: target.rpcUrls[0]!,
+        chainId: target.chainId,
+        accounts: keys.accounts,
+        logger,
+        gas: {
+          ...(config.chain.maxFeePerGasWei !== undefined ? { maxFeePerGasCap: config.chain.maxFeePerGasWei } : {}),
+          ...(config.chain.maxPriorityFeePerGasWei !== undefined ? { maxPriorityFeePerGasCap: config.chain.maxPriorityFeePerGasWei } : {}),
+        },
+        funds: { maxSpendWei: config.wallets.maxSpendWei, onExhausted: (error) => fatal.abort(error) },
+      });
+      return createKeysRelay({ pool, permissionsAddress: target.permissionsAddress });
+    }
+  }
+}
+
+/** The grantee id of the app key's address (`granteeAddressToId`), read through the Permissions contract's Grantees address. */
+async function granteeIdOf(client: PublicClient, permissions: Address, app: LocalAccount): Promise<bigint> {
+  const grantees = await client.readContract({ address: permissions, abi: dataPortabilityPermissionsAbi, functionName: 'dataPortabilityGrantees' });
+  const id = await client.readContract({ address: grantees, abi: dataPortabilityGranteesAbi, functionName: 'granteeAddressToId', args: [app.address] });
+  if (id === 0n) {
+    throw new ConfigError(`VANA_APP_PRIVATE_KEY's address ${app.address} is not a registered grantee in ${grantees}; register it, or set VANA_GRANTEE_ID`, { code: 'GRANTEE_NOT_FOUND' });
+  }
+  return id;
 }
 
 /** Host and path only: RPC URLs often carry an API key in the path or query. */

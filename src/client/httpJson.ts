@@ -69,7 +69,12 @@ function networkCode(err: unknown): string | undefined {
 }
 
 /** Sends one request and returns the parsed JSON body of a 2xx answer; throws `HttpError` otherwise. */
-export async function httpJson({ method, url, body, step, timeoutMs, signal }: HttpJsonParameters): Promise<unknown> {
+export async function httpJson(params: HttpJsonParameters): Promise<unknown> {
+  return (await httpJsonWithText(params)).json;
+}
+
+/** As `httpJson`, and the body as received (to quote an answer of an unknown shape). */
+export async function httpJsonWithText({ method, url, body, step, timeoutMs, signal }: HttpJsonParameters): Promise<{ json: unknown; text: string }> {
   const where = `${method} ${describeUrl(url)}`;
   const deadline = startDeadline(timeoutMs, signal);
   let response: Response;
@@ -110,7 +115,7 @@ export async function httpJson({ method, url, body, step, timeoutMs, signal }: H
     });
   }
   try {
-    return JSON.parse(text) as unknown;
+    return { json: JSON.parse(text) as unknown, text };
   } catch (err) {
     throw new HttpError(`${where} answered ${response.status} with a body that is not JSON`, { code: 'HTTP_BAD_JSON', errorClass: 'other', step, httpStatus: response.status, cause: err });
   }

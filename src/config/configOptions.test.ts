@@ -40,7 +40,7 @@ describe('configOptions', () => {
     expect([byFlag.get('--allow-mainnet')?.flags, byFlag.get('--rpc-urls')?.default, byFlag.get('--app-private-key')?.help]).toEqual([
       '--allow-mainnet [bool]',
       undefined,
-      "Grantee (app) key that signs trusted-server requests; its address must be the grantee's registered address. (env VANA_APP_PRIVATE_KEY; secret: prefer the env var, flags show in the process list)",
+      "The app (grantee) key: signs personal-server operation requests (inference personal-server), and its address finds the grantee id when VANA_GRANTEE_ID is unset. Unset on the local target = the stack's app key. (env VANA_APP_PRIVATE_KEY; secret: prefer the env var, flags show in the process list)",
     ]);
   });
 

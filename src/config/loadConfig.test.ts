@@ -36,6 +36,10 @@ const REMOTE = {
   VANA_PERMISSIONS_ADDRESS: '0xD54523048AdD05b4d734aFaE7C68324Ebb7373eF',
   VANA_PERSONAL_SERVER_URL: 'https://test.server.vana.com/api/v1',
   VANA_STORAGE_URL: 'https://storage.example.org',
+  VANA_API_URL: 'https://app.example.org',
+  VANA_GRANTEE_ID: '7',
+  // anvil's public dev mnemonic: a fixture, never a real key.
+  VANA_MNEMONIC: 'test test test test test test test test test test test junk',
 };
 
 describe('loadConfig', () => {
@@ -221,20 +225,36 @@ describe('loadConfig', () => {
       'remote',
       ['https://rpc.moksha.vana.org'],
       '0xD54523048AdD05b4d734aFaE7C68324Ebb7373eF',
-      'http://localhost:3001',
+      'https://app.example.org',
     ]);
+  });
+
+  it('error: names what each relay and inference mode needs on a remote target', () => {
+    const base = { ...REMOTE, VANA_API_URL: '', VANA_GRANTEE_ID: '' };
+    expect(configError({ env: { ...base, VANA_RELAY: 'keys', VANA_INFERENCE: 'personal-server' } }).shortMessage).toBe(
+      'Missing required settings: VANA_RELAYER_PRIVATE_KEYS (--relayer-private-keys), VANA_APP_PRIVATE_KEY (--app-private-key)',
+    );
+    expect(configError({ env: { ...base, VANA_GRANTEE_ID: '1', VANA_RELAY: 'direct', VANA_GRANT_STORAGE: 'relayer' } }).shortMessage).toBe(
+      'Missing required settings: VANA_FUNDER_PRIVATE_KEY (--funder-private-key), VANA_BATCH_FUNDER_ADDRESS (--batch-funder-address), VANA_API_URL (--api-url)',
+    );
+    expect(configError({ env: { ...base, VANA_GRANTEE_ID: '1', VANA_INFERENCE: 'personal-server' } }).shortMessage).toBe(
+      'Missing required settings: VANA_RELAYER_URL (--relayer-url) or VANA_API_URL (--api-url), VANA_APP_PRIVATE_KEY (--app-private-key)',
+    );
   });
 
   it('error: names every missing remote setting in one error', () => {
     const err = configError({ env: { VANA_TARGET: 'remote' } });
     expect(err.code).toBe('CONFIG_MISSING');
     expect(err.message).toMatchInlineSnapshot(`
-      "Missing required settings: VANA_RPC_URLS (--rpc-urls), VANA_PERMISSIONS_ADDRESS (--permissions-address), VANA_PERSONAL_SERVER_URL (--personal-server-url), VANA_STORAGE_URL (--storage-url)
+      "Missing required settings: VANA_RPC_URLS (--rpc-urls), VANA_PERMISSIONS_ADDRESS (--permissions-address), VANA_PERSONAL_SERVER_URL (--personal-server-url), VANA_MNEMONIC (--mnemonic), VANA_GRANTEE_ID (--grantee-id) or VANA_APP_PRIVATE_KEY (--app-private-key), VANA_STORAGE_URL (--storage-url), VANA_API_URL (--api-url)
 
       VANA_RPC_URLS (--rpc-urls), needed as the target is remote: JSON-RPC endpoints, comma separated; requests are spread over them. Remote only: the local stack supplies its own.
       VANA_PERMISSIONS_ADDRESS (--permissions-address), needed as the target is remote: DataPortabilityPermissions contract; the data registry, servers and grantees contracts are read from its views. Remote only.
       VANA_PERSONAL_SERVER_URL (--personal-server-url), needed as the target is remote: Personal-server API base URL (/identity and /operations are appended). Remote only.
-      VANA_STORAGE_URL (--storage-url), needed as the target is remote with storage provider local: Base URL of a vana-load storage service (provider local, remote target; the local stack supplies its own)."
+      VANA_MNEMONIC (--mnemonic), needed as the target is remote: HD mnemonic the virtual users are derived from (m/44'/60'/0'/0/i). Unset = the wallet file's.
+      VANA_GRANTEE_ID (--grantee-id) or VANA_APP_PRIVATE_KEY (--app-private-key), needed as the target is remote (the grantee id is looked up from the app key's address): Grantee (app) id permissions are granted to. Remote only; unset = looked up from VANA_APP_PRIVATE_KEY's address (one of the two is required).
+      VANA_STORAGE_URL (--storage-url), needed as the target is remote with storage provider local: Base URL of a vana-load storage service (provider local, remote target; the local stack supplies its own).
+      VANA_API_URL (--api-url), needed as the inference mode is proxy: The app's API (/api/relay, /api/trusted-server). Remote only, for relay api or inference proxy; the local target takes it from the stack manifest."
     `);
   });
 

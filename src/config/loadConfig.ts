@@ -161,25 +161,35 @@ function valueAt(config: VanaLoadConfig, key: ConfigKey): unknown {
 
 // Every missing setting is named in one error, so a remote setup is fixed in one go.
 function checkRequired(config: VanaLoadConfig): void {
-  const required: Array<{ key: ConfigKey; because: string }> = [];
-  if (config.target.kind === 'remote') {
+  // Each entry needs one of its keys set (most need exactly one).
+  const required: Array<{ keys: readonly ConfigKey[]; because: string }> = [];
+  const need = (because: string, ...keys: ConfigKey[]) => required.push({ keys, because });
+  const remote = config.target.kind === 'remote';
+  if (remote) {
     const because = 'the target is remote';
-    for (const key of ['chain.rpcUrls', 'contracts.permissionsAddress', 'services.personalServerUrl', 'services.apiUrl'] as const) {
-      required.push({ key, because });
+    for (const key of ['chain.rpcUrls', 'contracts.permissionsAddress', 'services.personalServerUrl', 'wallets.mnemonic'] as const) need(because, key);
+    need(`${because} (the grantee id is looked up from the app key's address)`, 'contracts.granteeId', 'wallets.appPrivateKey');
+    if (config.storage.provider === 'local') need('the target is remote with storage provider local', 'storage.url');
+    if (config.relay.mode === 'api') need('the relay mode is api (the relayer URL defaults to the API URL + /api/relay)', 'relay.url', 'services.apiUrl');
+    if (config.relay.mode === 'keys') need('the relay mode is keys', 'wallets.relayerPrivateKeys');
+    if (config.relay.mode === 'direct') {
+      for (const key of ['wallets.funderPrivateKey', 'contracts.batchFunderAddress'] as const) need('the relay mode is direct on a remote target (user wallets are funded by the funder)', key);
     }
-    if (config.storage.provider === 'local') required.push({ key: 'storage.url', because: 'the target is remote with storage provider local' });
+    if (config.inference.mode === 'proxy') need('the inference mode is proxy', 'services.apiUrl');
+    if (config.inference.mode === 'personal-server') need('the inference mode is personal-server (the app key signs operation requests)', 'wallets.appPrivateKey');
+    if (config.storage.grantStorage === 'relayer') need('grant storage is relayer', 'relay.url', 'services.apiUrl');
   }
   if (config.storage.provider === 's3') {
-    for (const key of ['storage.s3Bucket', 'storage.s3AccessKeyId', 'storage.s3SecretAccessKey'] as const) {
-      required.push({ key, because: 'the storage provider is s3' });
-    }
+    for (const key of ['storage.s3Bucket', 'storage.s3AccessKeyId', 'storage.s3SecretAccessKey'] as const) need('the storage provider is s3', key);
   }
-  const missing = required.filter(({ key }) => !isSet(valueAt(config, key)));
+  const unmet = required.filter(({ keys }) => !keys.some((key) => isSet(valueAt(config, key))));
+  // "A or B" goes when B alone is missing too: naming B covers both.
+  const missing = unmet.filter((m) => !unmet.some((o) => o.keys.length < m.keys.length && o.keys.every((k) => m.keys.includes(k))));
   if (missing.length === 0) return;
-  const specs = missing.map(({ key, because }) => ({ spec: configField(key).spec, because }));
-  throw new ConfigError(`Missing required settings: ${specs.map(({ spec }) => fieldLabel(spec)).join(', ')}`, {
+  const names = [...new Set(missing.map(({ keys }) => keys.map((key) => fieldLabel(configField(key).spec)).join(' or ')))];
+  throw new ConfigError(`Missing required settings: ${names.join(', ')}`, {
     code: 'CONFIG_MISSING',
-    metaMessages: specs.map(({ spec, because }) => `${fieldLabel(spec)}, needed as ${because}: ${spec.description}`),
+    metaMessages: missing.map(({ keys, because }) => `${keys.map((key) => fieldLabel(configField(key).spec)).join(' or ')}, needed as ${because}: ${configField(keys[0]!).spec.description}`),
   });
 }
 

@@ -4,7 +4,7 @@
  * `.env.example` in the same syntax a user types. A parser never throws: it reports failure, and
  * `loadConfig` builds the one error message format from the field and `expected`.
  */
-import { formatEther, getAddress, isAddress, parseEther, type Address, type Hex } from 'viem';
+import { formatEther, formatGwei, getAddress, isAddress, parseEther, parseGwei, type Address, type Hex } from 'viem';
 import { english } from 'viem/accounts';
 import { sha256 } from '@noble/hashes/sha2.js';
 
@@ -26,6 +26,7 @@ export type ParserKind =
   | 'mnemonic'
   | 'boolean'
   | 'ether'
+  | 'gwei'
   | 'text'
   | 'uint256';
 
@@ -321,6 +322,23 @@ export function etherAmount(min: string, max: string): FieldParser<bigint> {
       return wei >= minWei && wei <= maxWei ? ok(wei) : fail();
     },
     format: formatEther,
+  };
+}
+
+/** A gas price in gwei (`25`, `0.5`, up to 9 decimals), returned as bigint wei, in `[min, max]` gwei. */
+export function gweiAmount(min: string, max: string): FieldParser<bigint> {
+  const minWei = parseGwei(min);
+  const maxWei = parseGwei(max);
+  return {
+    kind: 'gwei',
+    expected: `a gas price in gwei (e.g. 25 or 0.5, up to 9 decimals) in [${min}, ${max}]`,
+    valueName: 'gwei',
+    parse(raw) {
+      if (!/^(\d+(\.\d{1,9})?|\.\d{1,9})$/.test(raw)) return fail();
+      const wei = parseGwei(raw);
+      return wei >= minWei && wei <= maxWei ? ok(wei) : fail();
+    },
+    format: formatGwei,
   };
 }
 

@@ -10,6 +10,7 @@ import {
   decimal,
   duration,
   etherAmount,
+  gweiAmount,
   integer,
   mnemonic,
   oneOf,
@@ -101,24 +102,45 @@ export const CONFIG_SCHEMA = {
       parser: decimal(0, 3_600, 'seconds'),
       default: 0.2,
     }),
-    txMode: field({
-      env: 'VANA_TX_MODE',
-      flag: '--tx-mode',
-      description: '`relayed`: users only sign, a relayer pays gas. `direct`: each user wallet submits and pays gas, so it must be funded.',
-      parser: oneOf(['relayed', 'direct']),
-      default: 'relayed',
+    maxFeePerGasWei: optionalField({
+      env: 'VANA_MAX_FEE_PER_GAS',
+      flag: '--max-fee-per-gas',
+      description: 'Cap on maxFeePerGas of every transaction the harness sends (keys and direct relay, funding), in gwei. Unset = 2 × base fee + tip, uncapped. A base fee above the cap fails the relay as `underpriced` rather than paying more.',
+      parser: gweiAmount('0.000000001', '100000'),
+      example: '50',
     }),
-    maxFeeMultiplier: optionalField({
-      env: 'VANA_MAX_FEE_MULTIPLIER',
-      flag: '--max-fee-multiplier',
-      description: "Multiplies the estimated maxFeePerGas of transactions we send; unset = viem's estimate.",
-      parser: decimal(1, 10),
+    maxPriorityFeePerGasWei: optionalField({
+      env: 'VANA_MAX_PRIORITY_FEE_PER_GAS',
+      flag: '--max-priority-fee-per-gas',
+      description: "Cap on maxPriorityFeePerGas (the tip) of the harness's transactions, in gwei. Unset = the node's eth_maxPriorityFeePerGas.",
+      parser: gweiAmount('0', '10000'),
     }),
-    priorityFeeMultiplier: optionalField({
-      env: 'VANA_PRIORITY_FEE_MULTIPLIER',
-      flag: '--priority-fee-multiplier',
-      description: "Multiplies the estimated maxPriorityFeePerGas of transactions we send; unset = viem's estimate.",
-      parser: decimal(1, 10),
+  },
+  relay: {
+    mode: field({
+      env: 'VANA_RELAY',
+      flag: '--relay',
+      description:
+        "How the user's signed permission reaches the chain. `api`: an app's relayer URL speaking the SDK's unified protocol (the local stack's /api/relay). `keys`: the harness relays itself with VANA_RELAYER_PRIVATE_KEYS on the run's RPC. `direct`: each user wallet submits and pays gas, so it must be funded.",
+      parser: oneOf(['api', 'keys', 'direct']),
+      default: 'api',
+    }),
+    url: optionalField({
+      env: 'VANA_RELAYER_URL',
+      flag: '--relayer-url',
+      description: "The app's relayer endpoint (relay api, grant storage relayer). Unset = VANA_API_URL + /api/relay.",
+      parser: url(),
+      example: 'https://app.example.com/api/relay',
+    }),
+  },
+  inference: {
+    mode: field({
+      env: 'VANA_INFERENCE',
+      flag: '--inference',
+      description:
+        "How the inference is requested. `proxy`: the app's /api/trusted-server (the original load test's API). `personal-server`: the personal server's own /operations, signed with VANA_APP_PRIVATE_KEY, as the SDK's server controller calls it.",
+      parser: oneOf(['proxy', 'personal-server']),
+      default: 'proxy',
     }),
   },
   contracts: {
@@ -132,7 +154,7 @@ export const CONFIG_SCHEMA = {
     granteeId: optionalField({
       env: 'VANA_GRANTEE_ID',
       flag: '--grantee-id',
-      description: "Grantee (app) id permissions are granted to. Remote only; unset = looked up from the app key's address.",
+      description: "Grantee (app) id permissions are granted to. Remote only; unset = looked up from VANA_APP_PRIVATE_KEY's address (one of the two is required).",
       parser: uint256Id(),
     }),
     batchFunderAddress: optionalField({
@@ -143,12 +165,12 @@ export const CONFIG_SCHEMA = {
     }),
   },
   services: {
-    apiUrl: field({
+    apiUrl: optionalField({
       env: 'VANA_API_URL',
       flag: '--api-url',
-      description: 'Relayer and trusted-server API (/api/relay, /api/trusted-server). The local target takes it from the stack manifest.',
+      description: "The app's API (/api/relay, /api/trusted-server). Remote only, for relay api or inference proxy; the local target takes it from the stack manifest.",
       parser: url(),
-      default: 'http://localhost:3001',
+      example: 'https://app.example.com',
     }),
     personalServerUrl: optionalField({
       env: 'VANA_PERSONAL_SERVER_URL',
@@ -159,6 +181,13 @@ export const CONFIG_SCHEMA = {
     }),
   },
   storage: {
+    grantStorage: field({
+      env: 'VANA_GRANT_STORAGE',
+      flag: '--grant-storage',
+      description: "Where the grant file goes. `storage`: the storage provider below, like the data file. `relayer`: the app's relayer, with the SDK's `direct` storeGrantFile operation.",
+      parser: oneOf(['storage', 'relayer']),
+      default: 'storage',
+    }),
     provider: field({
       env: 'VANA_STORAGE_PROVIDER',
       flag: '--storage-provider',
@@ -234,7 +263,7 @@ export const CONFIG_SCHEMA = {
     relayerPrivateKeys: field({
       env: 'VANA_RELAYER_PRIVATE_KEYS',
       flag: '--relayer-private-keys',
-      description: 'Relayer keys, comma separated, for an API server we run against a remote chain. The local stack uses dev accounts.',
+      description: 'Relayer keys, comma separated, for relay mode keys: the harness relays with them on the run\'s RPC. Unset on the local target = 4 dev accounts funded by the stack.',
       parser: privateKeyList(),
       default: [],
       secret: true,
@@ -242,7 +271,7 @@ export const CONFIG_SCHEMA = {
     appPrivateKey: optionalField({
       env: 'VANA_APP_PRIVATE_KEY',
       flag: '--app-private-key',
-      description: "Grantee (app) key that signs trusted-server requests; its address must be the grantee's registered address.",
+      description: "The app (grantee) key: signs personal-server operation requests (inference personal-server), and its address finds the grantee id when VANA_GRANTEE_ID is unset. Unset on the local target = the stack's app key.",
       parser: privateKey(),
       secret: true,
     }),

@@ -68,7 +68,7 @@ export async function runCoreComponentsMilestone(argv: readonly string[]): Promi
     {
       name: 'Configuration',
       async run() {
-        return `target ${config.target.kind}, tx mode ${config.chain.txMode}, model ${config.load.model}, ${Object.keys(config).length} groups validated`;
+        return `target ${config.target.kind}, relay ${config.relay.mode} · inference ${config.inference.mode}, model ${config.load.model}, ${Object.keys(config).length} groups validated`;
       },
     },
     {
@@ -115,7 +115,7 @@ export async function runCoreComponentsMilestone(argv: readonly string[]): Promi
       async run() {
         if (!env) throw new Error('needs the contracts check');
         const c = env.client.contracts;
-        return `VanaLoadTestClient ready (${env.client.txMode}); grantee ${c.granteeAddress}`;
+        return `VanaLoadTestClient ready (relay ${env.client.relayMode}); grantee ${c.granteeAddress}`;
       },
     },
   ];

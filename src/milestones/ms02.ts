@@ -56,7 +56,7 @@ export async function runSingleFlowMilestone(argv: readonly string[]): Promise<n
 
   console.log('🚀 MS-02: Single E2E Flow');
   console.log('='.repeat(50));
-  console.log(`Target: ${config.target.kind}${config.target.kind === 'local' ? ' (embedded stack)' : ''} · tx mode: ${config.chain.txMode} · data: ${config.data.size}`);
+  console.log(`Target: ${config.target.kind}${config.target.kind === 'local' ? ' (embedded stack)' : ''} · relay: ${config.relay.mode} · inference: ${config.inference.mode} · data: ${config.data.size}`);
 
   const t0 = performance.now();
   const env = await openFlowEnvironment({ config, logger });
@@ -75,7 +75,7 @@ export async function runSingleFlowMilestone(argv: readonly string[]): Promise<n
       console.log(`Chain ${env.chainId} · API ${env.apiUrl}`);
     }
     const user = env.wallets.account(opts.userIndex);
-    if (config.chain.txMode === 'direct' && env.target === 'local') await fundLocalUser(env, user);
+    if (config.relay.mode === 'direct' && env.target === 'local') await fundLocalUser(env, user);
     console.log(`User: ${user.address} (index ${opts.userIndex})\n`);
 
     const testId = `ms02-${Date.now().toString(36)}`;

@@ -55,7 +55,7 @@ export async function runMultiUserMilestone(argv: readonly string[]): Promise<nu
     flowLines: users <= 100 && durationMs === undefined,
     intro: [
       `👥 ${users} concurrent users${durationMs !== undefined ? `, flows back to back for ${opts.duration}` : ', one flow each'}` +
-        `${staggerMs > 0 ? `, first flows spread over ${staggerMs / 1000}s` : ''} · data ${config.data.size} · tx mode ${config.chain.txMode}`,
+        `${staggerMs > 0 ? `, first flows spread over ${staggerMs / 1000}s` : ''} · data ${config.data.size} · relay ${config.relay.mode} · inference ${config.inference.mode}`,
     ],
   });
   return exitCode;

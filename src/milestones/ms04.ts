@@ -82,7 +82,7 @@ export async function runLoadPatternsMilestone(argv: readonly string[]): Promise
     config,
     model,
     thresholds: opts.threshold,
-    intro: [`📈 ${pattern} · data ${config.data.size} · tx mode ${config.chain.txMode}`],
+    intro: [`📈 ${pattern} · data ${config.data.size} · relay ${config.relay.mode} · inference ${config.inference.mode}`],
   });
   if (model.kind === 'phased' && !summary.interrupted) {
     const ran = new Set(summary.phases.map((p) => p.name));

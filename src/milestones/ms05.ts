@@ -69,7 +69,7 @@ export async function runStreamingMilestone(argv: readonly string[]): Promise<nu
     maxInFlight: opts.concurrency,
     ...(config.load.seed !== undefined ? { seed: config.load.seed } : {}),
   };
-  const direct = config.chain.txMode === 'direct';
+  const direct = config.relay.mode === 'direct';
   const { exitCode } = await runLoadTest({
     milestone: 'ms-05',
     title: 'Milestone 5: Streaming Load Test',
@@ -79,10 +79,10 @@ export async function runStreamingMilestone(argv: readonly string[]): Promise<nu
     funding: { poolSize: opts.poolSize, workers: opts.fundingWorkers },
     intro: [
       `🌊 ${users} users arriving at ${rate}/s (Poisson; ~${Math.round(users / rate)}s of arrivals) · in-flight cap ${opts.concurrency}` +
-        ` · data ${config.data.size} · tx mode ${config.chain.txMode} · S2K count byte ${config.data.s2kCountByte}`,
+        ` · data ${config.data.size} · relay ${config.relay.mode} · inference ${config.inference.mode} · S2K count byte ${config.data.s2kCountByte}`,
       direct
         ? `💰 background funding: pool ${opts.poolSize} wallets, ${opts.fundingWorkers} funding tx in flight`
-        : '💰 relayed mode: the relayer pays gas, no user funding (--tx-mode direct to fund wallets in the background)',
+        : `💰 relay ${config.relay.mode}: a relayer pays gas, no user funding (--relay direct to fund wallets in the background)`,
     ],
   });
   return exitCode;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { VanaLoadError } from '../errors.ts';
 import { serverFilesAndPermissionTypes, type ServerFilesAndPermissionMessage } from './eip712.ts';
 import {
-  parseRelayResponse,
+  parseRelayerRequest,
   parseSignedRelayRequest,
   serializeSignedRelayRequest,
   signRelayRequest,
@@ -28,7 +28,7 @@ const message: ServerFilesAndPermissionMessage = {
 };
 
 function signedRequest(): Promise<SignedServerFilesAndPermissionRequest> {
-  return signRelayRequest({ account: user, chainId: 31337, permissionsAddress: permissions, message });
+  return signRelayRequest({ account: user, chainId: 31337, permissionsAddress: permissions, message, nameSigner: true });
 }
 
 /** The wire object for a request, with one field changed by `edit`. */
@@ -49,8 +49,13 @@ function parseError(json: unknown): string {
 }
 
 describe('signRelayRequest', () => {
-  it('wraps the signed typed data with the Permissions domain and names the signer', async () => {
+  it('leaves expectedUserAddress out by default, as the SDK client sends the request', async () => {
     const request = await signRelayRequest({ account: user, chainId: 31337, permissionsAddress: permissions, message });
+    expect(Object.keys(request).sort()).toEqual(['operation', 'signature', 'type', 'typedData']);
+  });
+
+  it('wraps the signed typed data with the Permissions domain and names the signer when asked', async () => {
+    const request = await signRelayRequest({ account: user, chainId: 31337, permissionsAddress: permissions, message, nameSigner: true });
     expect(request.typedData.domain).toEqual({
       name: 'VanaDataPortabilityPermissions',
       version: '1',
@@ -208,20 +213,33 @@ describe('serializeSignedRelayRequest / parseSignedRelayRequest', () => {
   });
 });
 
-describe('parseRelayResponse', () => {
-  it('parses a submitted response', () => {
-    const hash = `0x${'11'.repeat(32)}`;
-    expect(parseRelayResponse({ type: 'submitted', hash })).toEqual({ type: 'submitted', hash });
+describe('parseRelayerRequest', () => {
+  it('parses a signed request as parseSignedRelayRequest does', async () => {
+    const original = await signedRequest();
+    expect(parseRelayerRequest(JSON.parse(serializeSignedRelayRequest(original)))).toEqual(original);
   });
 
-  it('parses an error response', () => {
-    expect(parseRelayResponse({ type: 'error', error: 'Execution reverted: InvalidNonce(1, 0)' })).toEqual({
-      type: 'error',
-      error: 'Execution reverted: InvalidNonce(1, 0)',
-    });
+  it('parses a status_check', () => {
+    expect(parseRelayerRequest({ type: 'status_check', operationId: '3f2a-77' })).toEqual({ type: 'status_check', operationId: '3f2a-77' });
   });
 
-  it('error: names a submitted response without a hash', () => {
-    expect(() => parseRelayResponse({ type: 'submitted' })).toThrow('Invalid relay response: hash: Expected a 32-byte 0x hash, got nothing');
+  it('parses a storeGrantFile with a valid grant file', () => {
+    const params = { grantee: user.address, operation: 'llm_inference', parameters: { prompt: 'p {{data}}' } };
+    expect(parseRelayerRequest({ type: 'direct', operation: 'storeGrantFile', params })).toEqual({ type: 'direct', operation: 'storeGrantFile', params });
+  });
+
+  it('error: refuses the direct operations this relayer does not offer, by name', () => {
+    expect(() => parseRelayerRequest({ type: 'direct', operation: 'submitFileAddition', params: {} })).toThrow(
+      'Invalid relay request: operation: submitFileAddition is not offered by this relayer; it serves storeGrantFile',
+    );
+  });
+
+  it('error: names a storeGrantFile whose grant file breaks the schema', () => {
+    expect(() => parseRelayerRequest({ type: 'direct', operation: 'storeGrantFile', params: { grantee: 'me' } })).toThrow(/^Invalid relay request: params: Invalid grant file: grantee: /);
+  });
+
+  it('error: names a status_check without an operation id, and an unknown type', () => {
+    expect(() => parseRelayerRequest({ type: 'status_check' })).toThrow('Invalid relay request: operationId: Expected an operation id of 1-200 characters [A-Za-z0-9_.:-], got nothing');
+    expect(() => parseRelayerRequest({ type: 'query' })).toThrow('Invalid relay request: type: Expected "signed", "status_check" or "direct", got "query"');
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The signed relay request of PROTOCOL.md 8, for primaryType `ServerFilesAndPermission`: the body
- * a client POSTs to `/api/relay`, and the responses it gets back.
+ * a client POSTs to a relayer (`/api/relay`). The answers are in relayerResponse.ts.
  *
  * On the wire every uint256 (domain chainId aside) is a decimal string, because `JSON.stringify`
  * throws on bigint; `serializeSignedRelayRequest` does that conversion and
@@ -10,6 +10,8 @@ import { z } from 'zod';
 import type { Address, Hex, LocalAccount } from 'viem';
 import { VanaLoadError } from '../errors.ts';
 import { permissionsDomain, serverFilesAndPermissionTypes, type ServerFilesAndPermissionMessage } from './eip712.ts';
+import { validateGrantFile } from './grantFile.ts';
+import type { StatusCheckRequest, StoreGrantFileRequest } from './relayerResponse.ts';
 
 /** `operation` values of PROTOCOL.md 8. The relayer ignores it and routes on `primaryType`. */
 export const RELAYER_OPERATIONS = [
@@ -43,18 +45,14 @@ export interface SignedServerFilesAndPermissionRequest {
   };
   /** 65-byte r‖s‖v signature. */
   signature: Hex;
-  /** The address the signature must recover to; the API server requires it. */
+  /** The address the signature must recover to; optional, checked by the relayer when present. */
   expectedUserAddress?: Address;
 }
-
-/** Response of `/api/relay`: the relayer accepted the transaction, or it refused the request. */
-export type RelayResponse = { type: 'submitted'; hash: Hex } | { type: 'error'; error: string };
 
 const UINT256_MAX = 2n ** 256n - 1n;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
-const HASH = /^0x[0-9a-fA-F]{64}$/;
 
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
@@ -219,11 +217,16 @@ export interface SignRelayRequestParameters {
   /** The Permissions contract (EIP-712 verifyingContract). */
   permissionsAddress: Address;
   message: ServerFilesAndPermissionMessage;
+  /**
+   * Name the signer as `expectedUserAddress`. Default false: the SDK's client
+   * (`submitSignedAddServerFilesAndPermissions`) leaves it out; the original load test set it.
+   */
+  nameSigner?: boolean;
 }
 
 /**
  * Signs a `ServerFilesAndPermission` message as the user and wraps it as the relay request of
- * PROTOCOL.md 8 (`expectedUserAddress` set, so the relayer can check the signer).
+ * PROTOCOL.md 8, as the SDK sends it (with `expectedUserAddress` only when `nameSigner`).
  *
  * @example
  * const request = await signRelayRequest({ account: user, chainId, permissionsAddress, message });
@@ -234,6 +237,7 @@ export async function signRelayRequest({
   chainId,
   permissionsAddress,
   message,
+  nameSigner = false,
 }: SignRelayRequestParameters): Promise<SignedServerFilesAndPermissionRequest> {
   const domain = permissionsDomain(chainId, permissionsAddress);
   const signature = await account.signTypedData({
@@ -252,7 +256,7 @@ export async function signRelayRequest({
       message,
     },
     signature,
-    expectedUserAddress: account.address,
+    ...(nameSigner ? { expectedUserAddress: account.address } : {}),
   };
 }
 
@@ -268,21 +272,45 @@ export function serializeSignedRelayRequest(request: SignedServerFilesAndPermiss
   return JSON.stringify(request, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
 }
 
-const relayResponseSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('submitted'), hash: pattern<Hex>(HASH, 'a 32-byte 0x hash') }),
-  z.object({ type: z.literal('error'), error: z.string() }),
-]);
+/** A request a relayer accepts, as our API server reads it (PROTOCOL.md 8, `UnifiedRelayerRequest`). */
+export type RelayerRequest = SignedServerFilesAndPermissionRequest | StatusCheckRequest | StoreGrantFileRequest;
+
+const DIRECT_OPERATIONS = ['submitFileAddition', 'submitFileAdditionWithPermissions', 'submitFileAdditionComplete', 'storeGrantFile'] as const;
 
 /**
- * Parses a JSON-decoded `/api/relay` response body. Throws a `VanaLoadError` (class `other`)
- * naming the bad field when the server sent something else.
+ * Parses any unified relayer request: `signed` (see `parseSignedRelayRequest`), `status_check`, or
+ * `direct` `storeGrantFile`. The other `direct` operations of the protocol are refused with code
+ * `RELAY_OPERATION_UNSUPPORTED`: the flow never sends them. Errors are `VanaLoadError`s of class
+ * `http_4xx` naming the field.
+ *
+ * @example
+ * const request = parseRelayerRequest(JSON.parse(body));
+ * if (request.type === 'status_check') lookUp(request.operationId);
  */
-export function parseRelayResponse(json: unknown): RelayResponse {
-  const result = relayResponseSchema.safeParse(json);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new VanaLoadError(`Invalid relay response: ${issue?.path.map(String).join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`, {
-    code: 'RELAY_RESPONSE_INVALID',
-    step: 'relay',
-  });
+export function parseRelayerRequest(json: unknown): RelayerRequest {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('(body)', `Expected a JSON object, got ${describe(json)}`, 'RELAY_REQUEST_INVALID');
+  const type = (json as { type?: unknown }).type;
+  if (type === 'signed') return parseSignedRelayRequest(json);
+  if (type === 'status_check') {
+    const operationId = (json as { operationId?: unknown }).operationId;
+    if (typeof operationId !== 'string' || !/^[A-Za-z0-9_.:-]{1,200}$/.test(operationId)) {
+      fail('operationId', `Expected an operation id of 1-200 characters [A-Za-z0-9_.:-], got ${describe(operationId)}`, 'RELAY_REQUEST_INVALID');
+    }
+    return { type: 'status_check', operationId };
+  }
+  if (type === 'direct') {
+    const { operation, params } = json as { operation?: unknown; params?: unknown };
+    if (operation !== 'storeGrantFile') {
+      if ((DIRECT_OPERATIONS as readonly unknown[]).includes(operation)) {
+        fail('operation', `${String(operation)} is not offered by this relayer; it serves storeGrantFile`, 'RELAY_OPERATION_UNSUPPORTED');
+      }
+      fail('operation', `Expected one of ${DIRECT_OPERATIONS.join(', ')}, got ${describe(operation)}`, 'RELAY_REQUEST_INVALID');
+    }
+    try {
+      return { type: 'direct', operation: 'storeGrantFile', params: validateGrantFile(params) };
+    } catch (err) {
+      fail('params', err instanceof VanaLoadError ? err.shortMessage : String(err), 'RELAY_REQUEST_INVALID');
+    }
+  }
+  return fail('type', `Expected "signed", "status_check" or "direct", got ${describe(type)}`, 'RELAY_REQUEST_INVALID');
 }

@@ -174,7 +174,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
   } catch (err) {
     throw err instanceof ConfigError ? err : new ConfigError((err as Error).message, { code: 'LOAD_MODEL_INVALID' });
   }
-  const direct = config.chain.txMode === 'direct';
+  const direct = config.relay.mode === 'direct';
   if (direct && config.target.kind === 'remote' && (!config.wallets.funderPrivateKey || !config.contracts.batchFunderAddress)) {
     throw new ConfigError('--tx-mode direct on a remote target needs VANA_FUNDER_PRIVATE_KEY and VANA_BATCH_FUNDER_ADDRESS to fund the user wallets', {
       code: 'FUNDING_CONFIG_MISSING',

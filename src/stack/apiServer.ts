@@ -5,6 +5,7 @@
  * them to the personal server. Every body is validated at the door: 400 naming the field, 401 for
  * a signature that does not recover to the claimed user, 413 over the body limit, always JSON.
  */
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -33,8 +34,12 @@ import {
   type CreateOperationRequest,
   type OperationStatusValue,
 } from '../protocol/personalServerApi.ts';
-import { parseSignedRelayRequest, type RelayResponse, type SignedServerFilesAndPermissionRequest } from '../protocol/relayerRequest.ts';
-import { RelayerRevertError, type RelayerPool } from './relayerPool.ts';
+import { parseRelayerRequest, type SignedServerFilesAndPermissionRequest } from '../protocol/relayerRequest.ts';
+import { receiptToJson, type RelayResponseJson as RelayResponse } from '../protocol/relayerResponse.ts';
+import { normalizeSignatureV } from '../protocol/signature.ts';
+import { serializeGrantFile } from '../protocol/grantFile.ts';
+import type { StorageProvider } from '../storage/StorageProvider.ts';
+import { RelayerRevertError, type RelayerPool } from '../chain/relayerPool.ts';
 import { rpcHttp } from '../chain/stateRaceRetry.ts';
 
 export interface StartApiServerParameters {
@@ -52,6 +57,15 @@ export interface StartApiServerParameters {
   personalServerUrl: string;
   /** The app (grantee) key: signs operation requests for the personal server. */
   appAccount: LocalAccount;
+  /**
+   * How `/api/relay` answers a signed request, as the SDK's `handleRelayerOperation` does:
+   * `submitted` (stateless, the default: `{type:"submitted", hash}`) or `pending` (with an
+   * operation store: `{type:"pending", operationId}`, then `status_check` answers `pending` until
+   * the receipt is there, then `{type:"confirmed", hash, receipt}`).
+   */
+  relayResponse?: 'submitted' | 'pending';
+  /** Where `storeGrantFile` puts grant files; without it the operation is refused. */
+  grantStorage?: StorageProvider;
   /** Default 1 MiB. */
   bodyLimitBytes?: number;
   /** Timeout of one personal-server call, ms. Default 30_000 (it decrypts before answering). */
@@ -212,13 +226,16 @@ export async function startApiServer({
   relayerPool,
   personalServerUrl,
   appAccount,
+  relayResponse = 'submitted',
+  grantStorage,
   bodyLimitBytes = 1_048_576,
   personalServerTimeoutMs = 30_000,
   signatureWorkers = Math.max(1, availableParallelism() - 1),
   logger = silentLogger(),
 }: StartApiServerParameters): Promise<ApiServer> {
   const log = logger.child({ module: 'apiServer' });
-  const rpcChainId = await createPublicClient({ transport: rpcHttp(rpcUrl, { retryCount: 0 }) })
+  const chain = createPublicClient({ transport: rpcHttp(rpcUrl, { retryCount: 0 }) });
+  const rpcChainId = await chain
     .getChainId()
     .catch((cause: unknown) => {
       throw new InfrastructureError(`API server cannot reach the chain at ${rpcUrl}`, { code: 'API_RPC_UNREACHABLE', cause });
@@ -274,12 +291,54 @@ export async function startApiServer({
     return hash;
   };
 
-  app.post('/api/relay', async (request, reply): Promise<RelayResponse> => {
-    let relay: SignedServerFilesAndPermissionRequest;
+  // The operation store of `relayResponse: 'pending'`: operation id → the hash it waits on.
+  const operations = new Map<string, { at: number; hash: Promise<Hex> }>();
+  const rememberOperation = (hash: Promise<Hex>): string => {
+    const now = Date.now();
+    for (const [k, entry] of operations) {
+      if (now - entry.at < RELAY_DEDUP_MS) break;
+      operations.delete(k);
+    }
+    const id = randomUUID();
+    operations.set(id, { at: now, hash });
+    return id;
+  };
+
+  async function statusOf(operationId: string, reply: FastifyReply): Promise<RelayResponse> {
+    const operation = operations.get(operationId);
+    if (!operation) return relayError(reply, 404, 'Operation not found');
+    let hash: Hex;
     try {
-      relay = parseSignedRelayRequest(request.body);
+      hash = await operation.hash;
+    } catch (err) {
+      return { type: 'error', error: err instanceof VanaLoadError ? err.shortMessage : String(err) };
+    }
+    const receipt = await chain.getTransactionReceipt({ hash }).catch(() => undefined);
+    if (receipt === undefined) return { type: 'pending', operationId };
+    if (receipt.status !== 'success') return { type: 'error', error: `transaction ${hash} reverted in block ${receipt.blockNumber}` };
+    return { type: 'confirmed', hash, receipt: receiptToJson(receipt) };
+  }
+
+  app.post('/api/relay', async (request, reply): Promise<RelayResponse> => {
+    let relay: ReturnType<typeof parseRelayerRequest>;
+    try {
+      relay = parseRelayerRequest(request.body);
     } catch (err) {
       return relayError(reply, 400, err instanceof VanaLoadError ? err.shortMessage : String(err));
+    }
+    if (relay.type === 'status_check') {
+      if (relayResponse !== 'pending') return relayError(reply, 400, 'Stateless relayer does not support operation status checks.');
+      return await statusOf(relay.operationId, reply);
+    }
+    if (relay.type === 'direct') {
+      if (!grantStorage) return relayError(reply, 400, 'storeGrantFile: this relayer has no grant storage');
+      try {
+        const bytes = new TextEncoder().encode(serializeGrantFile(relay.params));
+        const stored = await grantStorage.upload(bytes, `grant-${randomUUID()}.json`, { contentType: 'application/json' });
+        return { type: 'direct_result_untracked', result: { url: stored.url } };
+      } catch (err) {
+        return relayError(reply, 502, `storeGrantFile: ${err instanceof VanaLoadError ? err.shortMessage : String(err)}`);
+      }
     }
     const { domain, message } = relay.typedData;
     const domainProblem =
@@ -293,35 +352,44 @@ export async function startApiServer({
               ? `typedData.domain.verifyingContract: Expected ${permissionsAddress}, got ${domain.verifyingContract}`
               : undefined;
     if (domainProblem) return relayError(reply, 400, `Invalid relay request: ${domainProblem}`);
-    // Required although PROTOCOL.md 8 makes it optional: without it a client that signed with
-    // the wrong key would only learn so from a revert, after the relayer paid for it.
-    if (relay.expectedUserAddress === undefined) {
-      return relayError(reply, 401, 'expectedUserAddress: required, so that the relayer can check who signed');
-    }
     let signer: Address;
     try {
       signer = await signerRecovery.recover(relay.typedData, relay.signature);
     } catch (err) {
       return relayError(reply, 401, `signature: does not recover to an address (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
     }
-    if (!isAddressEqual(signer, relay.expectedUserAddress)) {
+    // Optional in the protocol (the SDK's client leaves it out); checked when present, as the SDK's handler does.
+    if (relay.expectedUserAddress !== undefined && !isAddressEqual(signer, relay.expectedUserAddress)) {
       return relayError(reply, 401, `signature: recovers to ${signer}, expected ${relay.expectedUserAddress}`);
     }
     const data = encodeFunctionData({
       abi: dataPortabilityPermissionsAbi,
       functionName: 'addServerFilesAndPermissions',
-      args: [message, normalizeV(relay.signature)],
+      args: [message, normalizeSignatureV(relay.signature)],
     });
+    if (relayResponse === 'pending') {
+      // As a stateful handleRelayerOperation: the submission is awaited, then tracked.
+      const hash = submitOnce(data);
+      try {
+        await hash;
+      } catch (err) {
+        return relayFailure(reply, err);
+      }
+      return { type: 'pending', operationId: rememberOperation(hash) };
+    }
     try {
-      const hash = await submitOnce(data);
-      return { type: 'submitted', hash };
+      return { type: 'submitted', hash: await submitOnce(data) };
     } catch (err) {
-      if (err instanceof RelayerRevertError) return relayError(reply, 422, err.shortMessage);
-      const text = err instanceof VanaLoadError ? err.shortMessage : String(err);
-      log.warn({ err: text }, 'relay failed');
-      return relayError(reply, 503, text);
+      return relayFailure(reply, err);
     }
   });
+
+  function relayFailure(reply: FastifyReply, err: unknown): RelayResponse {
+    if (err instanceof RelayerRevertError) return relayError(reply, 422, err.shortMessage);
+    const text = err instanceof VanaLoadError ? err.shortMessage : String(err);
+    log.warn({ err: text }, 'relay failed');
+    return relayError(reply, 503, text);
+  }
 
   async function callPersonalServer(path: string, init: RequestInit): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
     const response = await fetch(`${psBase}${path}`, { ...init, signal: AbortSignal.timeout(personalServerTimeoutMs) });
@@ -419,10 +487,4 @@ export async function startApiServer({
     port: actualPort,
     stop: () => (closing ??= app.close()),
   };
-}
-
-/** The contract's ECDSA.recover wants v ∈ {27, 28}; some signers emit {0, 1} (the SDK adds 27 too). */
-function normalizeV(signature: Hex): Hex {
-  const v = Number.parseInt(signature.slice(130, 132), 16);
-  return v < 27 ? (`${signature.slice(0, 130)}${(v + 27).toString(16).padStart(2, '0')}` as Hex) : signature;
 }

@@ -6,6 +6,7 @@ import { silentLogger } from '../logger.ts';
 import { DEFAULT_MANIFEST_PATH, readManifest, type StackManifest } from './manifest.ts';
 import type { StackProcessCommand, StackProcessMessage, StackProcessOptions } from './stackProcess.ts';
 import { TSX_LOADER_URL } from '../util/tsxLoader.ts';
+import { isProcessRunning } from './processAlive.ts';
 
 export interface StackHandle {
   manifest: StackManifest;
@@ -23,6 +24,14 @@ export interface EnsureStackParameters {
   stack?: StackProcessOptions;
   startTimeoutMs?: number;
   logger?: Logger;
+  /**
+   * Told once when a process of the stack (its node process or anvil) exits while the handle is in
+   * use, with what is known of how (`anvil (pid 123) is gone`, `code 1, signal null`). Checked
+   * every `watchIntervalMs`; a spawned stack process is also seen at once by its exit event.
+   */
+  onExit?: (how: string) => void;
+  /** Default 500 ms. */
+  watchIntervalMs?: number;
 }
 
 /**
@@ -41,15 +50,41 @@ export async function ensureStack({
   stack = {},
   startTimeoutMs = 90_000,
   logger = silentLogger(),
+  onExit,
+  watchIntervalMs = 500,
 }: EnsureStackParameters = {}): Promise<StackHandle> {
+  let handle: StackHandle | undefined;
   if (attach) {
     const manifest = await readManifest(manifestPath).catch(() => undefined);
     if (manifest && (await isStackHealthy(manifest))) {
       logger.info({ apiUrl: manifest.apiUrl }, 'attached to running stack');
-      return { manifest, owned: false, stop: async () => {} };
+      handle = { manifest, owned: false, stop: async () => {} };
     }
   }
-  return await spawnStack(stack, startTimeoutMs, logger);
+  handle ??= await spawnStack(stack, startTimeoutMs, logger, onExit);
+  return onExit ? watchStack(handle, onExit, watchIntervalMs) : handle;
+}
+
+/** Tells `onExit` once when a pid of the manifest is gone, until the handle is stopped. */
+function watchStack(handle: StackHandle, onExit: (how: string) => void, intervalMs: number): StackHandle {
+  let told = false;
+  const timer = setInterval(() => {
+    for (const [name, pid] of Object.entries(handle.manifest.pids)) {
+      if (told || isProcessRunning(pid)) continue;
+      told = true;
+      clearInterval(timer);
+      onExit(`${name} (pid ${pid}) is gone`);
+    }
+  }, intervalMs);
+  timer.unref();
+  return {
+    ...handle,
+    stop: async () => {
+      told = true;
+      clearInterval(timer);
+      await handle.stop();
+    },
+  };
 }
 
 /** True when the manifest's API server and RPC both answer within a second. */
@@ -74,7 +109,7 @@ export async function isStackHealthy(manifest: StackManifest, timeoutMs = 1_000)
 
 const stackProcessPath = fileURLToPath(new URL('./stackProcess.ts', import.meta.url));
 
-async function spawnStack(options: StackProcessOptions, startTimeoutMs: number, logger: Logger): Promise<StackHandle> {
+async function spawnStack(options: StackProcessOptions, startTimeoutMs: number, logger: Logger, onExit: ((how: string) => void) | undefined): Promise<StackHandle> {
   const child = spawn(process.execPath, ['--import', TSX_LOADER_URL, stackProcessPath], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     // Its own process group: Ctrl-C in a terminal signals the whole foreground group, and the
@@ -107,6 +142,9 @@ async function spawnStack(options: StackProcessOptions, startTimeoutMs: number, 
   logger.info({ apiUrl: manifest.apiUrl, pid: child.pid }, 'spawned local stack');
 
   let stopping: Promise<void> | undefined;
+  child.once('exit', (code, signal) => {
+    if (stopping === undefined) onExit?.(`stack process exited with code ${code}, signal ${signal}`);
+  });
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (child.exitCode === null && child.signalCode === null) {

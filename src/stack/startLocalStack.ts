@@ -5,7 +5,8 @@ import { deployContracts, registerGrantee } from './deployContracts.ts';
 import { appAccount, deployerAccount, relayerAccount, LOCAL_SERVER_MNEMONIC } from './devAccounts.ts';
 import { startStorageService } from './storageService.ts';
 import { startPersonalServer, type PersonalServerBackend } from './personalServer/startPersonalServer.ts';
-import { createRelayerPool, fundRelayers } from './relayerPool.ts';
+import { createRelayerPool } from '../chain/relayerPool.ts';
+import { fundRelayers } from '../chain/fundRelayers.ts';
 import { startApiServer } from './apiServer.ts';
 import type { StackManifest } from './manifest.ts';
 

@@ -10,15 +10,9 @@
  *   dropped from the mempool, or a nonce was skipped) and re-sends the tx or fills the hole.
  * A revert found by the gas estimate is the client's error (its nonce, its signature): no retry.
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import {
-  BaseError,
-  createPublicClient,
-  decodeErrorResult,
-  formatEther,
+  formatGwei,
   keccak256,
-  parseEther,
   type Abi,
   type Address,
   type Hex,
@@ -27,7 +21,11 @@ import {
 import type { Logger } from 'pino';
 import { ConfigError, ERROR_CLASSES, InfrastructureError, VanaLoadError, type ErrorClass } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
-import { retryStateRace, rpcHttp } from '../chain/stateRaceRetry.ts';
+import { createJsonRpc } from './jsonRpc.ts';
+import { createRelayerFunds, type RelayerFunds } from './relayerFunds.ts';
+import { classifySendError, errorText, revertDataOf, SEND_ERROR_CLASS, toRevertError, type SendErrorKind } from './sendErrors.ts';
+
+export { RelayerRevertError } from './sendErrors.ts';
 
 /**
  * How the pool picks a gas limit.
@@ -58,6 +56,19 @@ export interface RelayerPoolGasOptions {
   shapeTtlMs?: number;
   /** Fee bump of a replacement, percent (nodes require ≥ 10). Default 25. */
   replacementBumpPercent?: number;
+  /** Cap on maxFeePerGas, wei. A base fee that leaves no room under it fails the submission as `underpriced`. */
+  maxFeePerGasCap?: bigint;
+  /** Cap on maxPriorityFeePerGas, wei. */
+  maxPriorityFeePerGasCap?: bigint;
+}
+
+export interface RelayerPoolFundsOptions {
+  /** How often balances are read, ms. Default 5_000. */
+  checkIntervalMs?: number;
+  /** Most the pool may spend in all, wei: gas paid by mined txs plus the most its txs in flight can cost. */
+  maxSpendWei?: bigint;
+  /** Told once, when no relayer can pay for one more tx or the spend cap is reached; submissions fail from then on. */
+  onExhausted?: (error: InfrastructureError) => void;
 }
 
 export interface RelayerPoolRepairOptions {
@@ -75,6 +86,13 @@ export interface CreateRelayerPoolParameters {
   logger?: Logger;
   gas?: RelayerPoolGasOptions;
   repair?: RelayerPoolRepairOptions;
+  /**
+   * Watch the relayers' balances (keys the user pays for): a relayer that cannot pay for a tx is
+   * skipped, and when none can, or `maxSpendWei` is reached, the pool stops with an
+   * `InfrastructureError` (`RELAYER_KEYS_DRY`, `RELAYER_SPEND_CAP`) naming each key and what it
+   * needs. Off when absent (the local stack funds its own relayers).
+   */
+  funds?: RelayerPoolFundsOptions;
   /** Attempts per submission across resyncs and transient RPC failures. Default 5. */
   maxAttempts?: number;
   /** Timeout of one JSON-RPC request, ms. Default 10_000. */
@@ -105,6 +123,8 @@ export interface RelayerStats {
   /** Sent and not yet seen mined, plus sends in progress. */
   pending: number;
   submitted: number;
+  /** Last balance read, wei (funds watching only). */
+  balanceWei?: bigint;
 }
 
 export interface RelayerPoolStats {
@@ -123,6 +143,8 @@ export interface RelayerPoolStats {
   /** Errors surfaced to callers, by class. */
   errorsByClass: Record<ErrorClass, number>;
   relayers: RelayerStats[];
+  /** Funds watching only: spent so far (balance drops) plus the most txs in flight may still cost, wei. */
+  spentWei?: bigint;
 }
 
 export interface RelayerPool {
@@ -144,195 +166,6 @@ export interface RelayerPool {
   stop(): Promise<void>;
 }
 
-/** A revert found while estimating or sending: the request is wrong, retrying cannot help. */
-export class RelayerRevertError extends VanaLoadError {
-  override name = 'RelayerRevertError';
-  /** Decoded custom error, e.g. `InvalidNonce`; `undefined` when the revert data did not decode. */
-  readonly revertName: string | undefined;
-  readonly revertArgs: readonly unknown[];
-  constructor(revertName: string | undefined, revertArgs: readonly unknown[], cause: unknown) {
-    const args = revertArgs.map((a) => (typeof a === 'bigint' ? a.toString() : String(a))).join(', ');
-    super(`Execution reverted: ${revertName === undefined ? 'unknown reason' : `${revertName}(${args})`}`, {
-      code: 'RELAYER_REVERT',
-      errorClass: 'revert',
-      step: 'relay',
-      cause,
-    });
-    this.revertName = revertName;
-    this.revertArgs = revertArgs;
-  }
-}
-
-/** How a node refused (or failed to take) a raw transaction. */
-export type SendErrorKind =
-  | 'nonce_too_low'
-  | 'nonce_too_high'
-  | 'already_known'
-  | 'replacement_underpriced'
-  | 'fee_too_low'
-  | 'insufficient_funds'
-  | 'revert'
-  | 'timeout'
-  | 'network'
-  | 'other';
-
-// Order matters: "replacement transaction underpriced" also contains "transaction underpriced".
-const SEND_ERROR_PATTERNS: ReadonlyArray<[SendErrorKind, RegExp]> = [
-  ['already_known', /already known|already imported|alreadyknown|known transaction|same hash was already/],
-  ['replacement_underpriced', /replacement transaction underpriced|replacement underpriced|replacementnotallowed|another transaction with (the )?same nonce/],
-  ['nonce_too_low', /nonce too low|nonce is too low|oldnonce|lower than the current nonce|nonce has already been used|nonce.*already (been )?used/],
-  ['nonce_too_high', /nonce too high|nonce is too high|nonce gap|higher than the next one expected|noncegap/],
-  ['insufficient_funds', /insufficient funds|insufficient balance/],
-  ['fee_too_low', /transaction underpriced|less than (the )?block base fee|lower than the block base fee|fee cap.*too low|feetoolow|gas price too low|fee too low|max fee per gas less than/],
-  ['revert', /execution reverted|reverted|revert/],
-  ['timeout', /timed out|took too long|timeout/],
-  ['network', /fetch failed|econnrefused|econnreset|socket hang up|other side closed|network|http request failed/],
-];
-
-function errorText(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; depth < 16 && current !== undefined && current !== null; depth++) {
-    if (current instanceof Error) {
-      parts.push(current.message);
-      if (current instanceof BaseError && current.details) parts.push(current.details);
-      current = current.cause;
-    } else {
-      parts.push(typeof current === 'string' ? current : JSON.stringify(current) ?? '');
-      break;
-    }
-  }
-  return parts.join('\n').toLowerCase();
-}
-
-/**
- * Classifies a node's refusal of `eth_sendRawTransaction` from its message (geth, anvil,
- * Nethermind, Erigon and OpenEthereum phrasings), walking the cause chain.
- *
- * @example
- * classifySendError(new Error('nonce too low: next nonce 5, tx nonce 3')); // 'nonce_too_low'
- */
-export function classifySendError(error: unknown): SendErrorKind {
-  const text = errorText(error);
-  for (const [kind, pattern] of SEND_ERROR_PATTERNS) if (pattern.test(text)) return kind;
-  return 'other';
-}
-
-const KIND_CLASS: Record<SendErrorKind, ErrorClass> = {
-  nonce_too_low: 'nonce',
-  nonce_too_high: 'nonce',
-  already_known: 'nonce',
-  replacement_underpriced: 'nonce',
-  fee_too_low: 'underpriced',
-  insufficient_funds: 'other',
-  revert: 'revert',
-  timeout: 'timeout',
-  network: 'network',
-  other: 'other',
-};
-
-/** Finds revert data (`0x…`) anywhere in an RPC error's cause chain. */
-function revertDataOf(error: unknown): Hex | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 16 && current instanceof Error; depth++) {
-    const data: unknown = (current as { data?: unknown }).data;
-    if (typeof data === 'string' && /^0x[0-9a-fA-F]*$/.test(data)) return data as Hex;
-    if (typeof data === 'object' && data !== null) {
-      const nested: unknown = (data as { data?: unknown }).data;
-      if (typeof nested === 'string' && /^0x[0-9a-fA-F]*$/.test(nested)) return nested as Hex;
-    }
-    current = current.cause;
-  }
-  return undefined;
-}
-
-function toRevertError(error: unknown, abi: Abi | undefined): RelayerRevertError {
-  const data = revertDataOf(error);
-  if (data !== undefined && data.length >= 10) {
-    if (abi) {
-      try {
-        const decoded = decodeErrorResult({ abi, data });
-        return new RelayerRevertError(decoded.errorName, decoded.args ?? [], error);
-      } catch {
-        // Not in the ABI: fall through to the standard Error(string)/Panic decoders.
-      }
-    }
-    try {
-      const decoded = decodeErrorResult({ data });
-      return new RelayerRevertError(decoded.errorName, decoded.args ?? [], error);
-    } catch {
-      return new RelayerRevertError(`unknown selector ${data.slice(0, 10)}`, [], error);
-    }
-  }
-  return new RelayerRevertError(undefined, [], error);
-}
-
-/** A JSON-RPC error object from the node; `data` holds revert data for reverts. */
-class JsonRpcError extends Error {
-  override name = 'JsonRpcError';
-  readonly code: number;
-  readonly data: unknown;
-  constructor(method: string, error: { code?: unknown; message?: unknown; data?: unknown }) {
-    super(typeof error.message === 'string' ? error.message : `${method} failed`);
-    this.code = typeof error.code === 'number' ? error.code : 0;
-    this.data = error.data;
-  }
-}
-
-interface JsonRpc {
-  request<T>(method: string, params?: readonly unknown[]): Promise<T>;
-  close(): void;
-}
-
-/**
- * JSON-RPC over node:http with a keep-alive agent. The pool's hot path is two small RPCs per tx;
- * node:http does ~2,500 of them per second on one core where fetch (and so viem's http
- * transport) does ~750 (measured against anvil on this machine).
- */
-function createJsonRpc(url: string, timeoutMs: number): JsonRpc {
-  const target = new URL(url);
-  const https = target.protocol === 'https:';
-  const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 128 }) : new HttpAgent({ keepAlive: true, maxSockets: 128 });
-  let id = 0;
-  return {
-    // Reads that a new block overtakes on a pruned anvil are repeated (src/chain/stateRaceRetry.ts).
-    request: <T>(method: string, params: readonly unknown[] = []): Promise<T> => retryStateRace(() => send<T>(method, params)),
-    close: () => agent.destroy(),
-  };
-
-  function send<T>(method: string, params: readonly unknown[]): Promise<T> {
-    const body = JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params });
-    return new Promise<T>((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(
-        target,
-        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', (err) => reject(new Error(`network error: ${method} to ${url}: ${err.message}`, { cause: err })));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let json: { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
-            try {
-              json = JSON.parse(text) as typeof json;
-            } catch {
-              reject(new Error(`network error: ${method} to ${url}: HTTP ${res.statusCode ?? 0} with a non-JSON body`));
-              return;
-            }
-            if (json.error) reject(new JsonRpcError(method, json.error));
-            else if ((res.statusCode ?? 500) >= 400) reject(new Error(`network error: ${method} to ${url}: HTTP ${res.statusCode ?? 0}`));
-            else resolve(json.result as T);
-          });
-        },
-      );
-      req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} to ${url} timed out after ${timeoutMs} ms`)));
-      req.on('error', (err) =>
-        reject(/timed out/.test(err.message) ? err : new Error(`network error: ${method} to ${url}: ${err.message}`, { cause: err })),
-      );
-      req.end(body);
-    });
-  }
-}
 
 interface Fees {
   maxFeePerGas: bigint;
@@ -365,10 +198,13 @@ interface Relayer {
   /** Tail of the queue that keeps first sends in nonce order. */
   sendTail: Promise<void>;
   submitted: number;
+  /** Upper bound of what sends in progress may cost, wei (funds watching). */
+  reservedWei: bigint;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const bump = (value: bigint, percent: number) => (value * BigInt(100 + percent) + 99n) / 100n;
+const capped = (value: bigint, cap: bigint | undefined) => (cap !== undefined && value > cap ? cap : value);
 
 /**
  * Creates a relayer pool over funded accounts: reads each account's pending nonce, fetches a fee
@@ -386,6 +222,7 @@ export async function createRelayerPool({
   logger = silentLogger(),
   gas: gasOptions = {},
   repair: repairOptions = {},
+  funds: fundsOptions,
   maxAttempts = 5,
   rpcTimeoutMs = 10_000,
 }: CreateRelayerPoolParameters): Promise<RelayerPool> {
@@ -397,6 +234,8 @@ export async function createRelayerPool({
     feeRefreshMs = 2_000,
     shapeTtlMs = 60_000,
     replacementBumpPercent = 25,
+    maxFeePerGasCap,
+    maxPriorityFeePerGasCap,
   } = gasOptions;
   const { checkIntervalMs = 1_000, stuckAfterMs = 15_000 } = repairOptions;
   const log = logger.child({ module: 'relayerPool' });
@@ -412,25 +251,49 @@ export async function createRelayerPool({
 
   let relayers: Relayer[];
   let fees: Fees;
+  let funds: RelayerFunds | undefined;
+  /** Base fee of the latest block, as last read with the fees. */
+  let baseFee = 0n;
   try {
     const now = Date.now();
     relayers = await Promise.all(
       accounts.map(async (account) => {
         const [pending, latest] = await Promise.all([chainNonce(account.address, 'pending'), chainNonce(account.address, 'latest')]);
-        return { account, nextNonce: pending, minedNonce: latest, progressAt: now, inflight: new Map(), sending: new Set(), sendTail: Promise.resolve(), submitted: 0 };
+        return { account, nextNonce: pending, minedNonce: latest, progressAt: now, inflight: new Map(), sending: new Set(), sendTail: Promise.resolve(), submitted: 0, reservedWei: 0n };
       }),
     );
     fees = await fetchFees();
+    funds = fundsOptions
+      ? await createRelayerFunds({ rpc, addresses: relayers.map((r) => r.account.address), ...fundsOptions, logger: log })
+      : undefined;
   } catch (cause) {
     rpc.close();
     throw new InfrastructureError(`Relayer pool could not read its accounts from ${rpcUrl}`, { code: 'RELAYER_POOL_INIT', cause });
   }
 
   async function fetchFees(): Promise<Fees> {
-    const [baseFee, tip] = await Promise.all([baseFeeNow(), rpc.request<Hex>('eth_maxPriorityFeePerGas').catch(() => '0x0' as Hex)]);
-    const maxPriorityFeePerGas = BigInt(tip);
+    const [base, tip] = await Promise.all([baseFeeNow(), rpc.request<Hex>('eth_maxPriorityFeePerGas').catch(() => '0x0' as Hex)]);
+    baseFee = base;
+    const maxPriorityFeePerGas = capped(BigInt(tip), maxPriorityFeePerGasCap);
     // 2 × base fee absorbs six full blocks of base-fee growth before a cached estimate goes stale.
-    return { maxFeePerGas: baseFee * 2n + maxPriorityFeePerGas, maxPriorityFeePerGas };
+    return { maxFeePerGas: capped(base * 2n + maxPriorityFeePerGas, maxFeePerGasCap), maxPriorityFeePerGas };
+  }
+
+  /** A tx priced under the base fee would wait forever: refuse it, naming the cap. */
+  function checkFeeCap(): void {
+    if (maxFeePerGasCap === undefined || baseFee + fees.maxPriorityFeePerGas <= maxFeePerGasCap) return;
+    throw new VanaLoadError(`Relayer fee cap too low: base fee ${formatGwei(baseFee)} gwei + tip is above the cap VANA_MAX_FEE_PER_GAS of ${formatGwei(maxFeePerGasCap)} gwei`, {
+      code: 'RELAYER_FEE_CAP',
+      errorClass: 'underpriced',
+      step: 'relay',
+    });
+  }
+
+  /** What a relayer's txs in flight and sends in progress may still cost, wei. */
+  function committedWei(r: Relayer): bigint {
+    let sum = r.reservedWei;
+    for (const tx of r.inflight.values()) sum += tx.gas * tx.fees.maxFeePerGas;
+    return sum;
   }
 
   let feeRefreshing: Promise<void> | undefined;
@@ -490,16 +353,19 @@ export async function createRelayerPool({
   }
 
   let cursor = 0;
-  function choose(): Relayer {
+  /** A relayer for a tx that may cost up to `costWei`; throws when funds watching finds none that can pay. */
+  function choose(costWei: bigint): Relayer {
+    if (funds) funds.checkCap(costWei, relayers.reduce((sum, r) => sum + committedWei(r), 0n));
     // Least sends in progress, round-robin among equals: spreads load and routes around a
-    // relayer that is stuck retrying.
+    // relayer that is stuck retrying. With funds watching, only relayers that can pay.
     let best: Relayer | undefined;
     for (let i = 0; i < relayers.length; i++) {
       const r = relayers[(cursor + i) % relayers.length]!;
+      if (funds && !funds.affordable(r.account.address, costWei, committedWei(r))) continue;
       if (best === undefined || r.sending.size < best.sending.size) best = r;
     }
     cursor = (cursor + 1) % relayers.length;
-    return best!;
+    return best ?? funds!.refuse(costWei, new Map(relayers.map((r) => [r.account.address, committedWei(r)])));
   }
 
   async function sign(r: Relayer, nonce: number, to: Address, data: Hex, gas: bigint, f: Fees) {
@@ -542,7 +408,7 @@ export async function createRelayerPool({
     const kind = classifySendError(err);
     return new VanaLoadError(`Relayer failed ${doing}: ${kind.replace(/_/g, ' ')}`, {
       code: `RELAYER_${kind.toUpperCase()}`,
-      errorClass: KIND_CLASS[kind],
+      errorClass: SEND_ERROR_CLASS[kind],
       step: 'relay',
       metaMessages: [`rpc: ${rpcUrl}`],
       cause: err,
@@ -611,8 +477,20 @@ export async function createRelayerPool({
   async function submitOnce(call: RelayerCall): Promise<RelayerSubmission> {
     // Estimate first (any relayer can be `from`: the contract ignores msg.sender), then choose,
     // so the choice sees the sends that started meanwhile.
+    if (funds?.exhausted) throw funds.exhausted;
     const gas = await gasLimitFor(call, relayers[0]!.account.address);
-    const r = choose();
+    checkFeeCap();
+    const cost = gas * fees.maxFeePerGas;
+    const r = choose(cost);
+    r.reservedWei += cost;
+    try {
+      return await sendWith(r, call, gas);
+    } finally {
+      r.reservedWei -= cost;
+    }
+  }
+
+  async function sendWith(r: Relayer, call: RelayerCall, gas: bigint): Promise<RelayerSubmission> {
     let nonce = -1; // -1: this submission holds no nonce right now
     let signed: { raw: Hex; hash: Hex } | undefined;
     let usedFees = fees;
@@ -750,6 +628,11 @@ export async function createRelayerPool({
     const maxPriorityFeePerGas = fees.maxPriorityFeePerGas > floor ? fees.maxPriorityFeePerGas : floor;
     let maxFeePerGas = bump(tx.fees.maxFeePerGas, replacementBumpPercent);
     if (maxFeePerGas < baseFee * 2n + maxPriorityFeePerGas) maxFeePerGas = baseFee * 2n + maxPriorityFeePerGas;
+    if (maxFeePerGasCap !== undefined && maxFeePerGas > maxFeePerGasCap) {
+      // A replacement must outbid the stuck tx by the bump; above the cap it is left to wait.
+      log.warn({ relayer: r.account.address, nonce, hash: tx.hash, cap: formatGwei(maxFeePerGasCap) }, 'stuck tx not replaced: the bumped fee would pass VANA_MAX_FEE_PER_GAS');
+      return;
+    }
     const f = { maxFeePerGas, maxPriorityFeePerGas };
     const signed = await sign(r, nonce, tx.to, tx.data, tx.gas, f);
     try {
@@ -795,58 +678,18 @@ export async function createRelayerPool({
         nextNonce: r.nextNonce,
         pending: r.inflight.size + r.sending.size,
         submitted: r.submitted,
+        ...(funds ? { balanceWei: funds.balance(r.account.address) ?? 0n } : {}),
       })),
+      ...(funds ? { spentWei: funds.spentWei() + relayers.reduce((sum, r) => sum + committedWei(r), 0n) } : {}),
     }),
     checkNow,
     async stop() {
       clearInterval(feeTimer);
       clearInterval(checkTimer);
+      funds?.stop();
       await Promise.all([checking, feeRefreshing]);
       rpc.close();
     },
   };
 }
 
-export interface FundRelayersParameters {
-  rpcUrl: string;
-  chainId: number;
-  /** Local funder account (the deployer on the local stack). */
-  funder: LocalAccount;
-  relayers: readonly Address[];
-  /** Each relayer below this balance is topped up to it. Default 100 ETH. */
-  balance?: bigint;
-  logger?: Logger;
-}
-
-/**
- * Tops up relayers from a funder so each holds at least `balance`, and waits until the transfers
- * are mined. Returns the hashes of the transfers it sent (none when all were funded already).
- *
- * @example
- * await fundRelayers({ rpcUrl, chainId, funder: deployerAccount(), relayers: pool.addresses });
- */
-export async function fundRelayers({
-  rpcUrl,
-  chainId,
-  funder,
-  relayers,
-  balance = parseEther('100'),
-  logger = silentLogger(),
-}: FundRelayersParameters): Promise<Hex[]> {
-  const client = createPublicClient({ transport: rpcHttp(rpcUrl, { retryCount: 0 }) });
-  const balances = await Promise.all(relayers.map((address) => client.getBalance({ address })));
-  const needy = relayers.flatMap((address, i) => (balances[i]! < balance ? [{ address, value: balance - balances[i]! }] : []));
-  if (needy.length === 0) return [];
-  let nonce = Number(await client.request({ method: 'eth_getTransactionCount', params: [funder.address, 'pending'] }));
-  const block = await client.getBlock();
-  const maxPriorityFeePerGas = 1_000_000_000n;
-  const maxFeePerGas = (block.baseFeePerGas ?? 0n) * 2n + maxPriorityFeePerGas;
-  const hashes: Hex[] = [];
-  for (const { address, value } of needy) {
-    const raw = await funder.signTransaction({ type: 'eip1559', chainId, nonce: nonce++, to: address, value, gas: 21_000n, maxFeePerGas, maxPriorityFeePerGas });
-    hashes.push(await client.request({ method: 'eth_sendRawTransaction', params: [raw] }));
-  }
-  await Promise.all(hashes.map((hash) => client.waitForTransactionReceipt({ hash, pollingInterval: 100 })));
-  logger.child({ module: 'relayerPool' }).info({ funded: needy.map((n) => ({ address: n.address, eth: formatEther(n.value) })) }, 'relayers funded');
-  return hashes;
-}

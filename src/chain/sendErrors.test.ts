@@ -1,6 +1,6 @@
 import { RpcRequestError, TransactionRejectedRpcError } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { classifySendError, type SendErrorKind } from './relayerPool.ts';
+import { classifySendError, type SendErrorKind } from './sendErrors.ts';
 
 describe('classifySendError', () => {
   const cases: Array<[string, SendErrorKind]> = [
