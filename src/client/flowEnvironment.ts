@@ -11,7 +11,7 @@ import { ConfigError, InfrastructureError, VanaLoadError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
 import { ensureStack, type StackHandle } from '../stack/ensureStack.ts';
 import type { StackProcessOptions } from '../stack/stackProcess.ts';
-import { createLocalStorageProvider } from '../storage/localStorageProvider.ts';
+import { createStorageProvider } from '../storage/createStorageProvider.ts';
 import type { StorageProvider } from '../storage/StorageProvider.ts';
 import { createUserWallets, LOCAL_USERS_MNEMONIC, type UserWallets } from './userWallets.ts';
 import { VanaLoadTestClient, type StepRetry } from './VanaLoadTestClient.ts';
@@ -90,7 +90,7 @@ export async function openFlowEnvironment(params: OpenFlowEnvironmentParameters)
     granteeId = BigInt(m.granteeId);
     apiUrl = m.apiUrl;
     personalServerUrl = m.personalServerUrl;
-    storage = createLocalStorageProvider({ baseUrl: m.storageUrl, timeoutMs: config.timeouts.httpMs, logger });
+    storage = createStorageProvider(config, logger, { storageUrl: m.storageUrl });
     wallets = createUserWallets(config.wallets.mnemonic ?? LOCAL_USERS_MNEMONIC);
   } else {
     const missing = [
@@ -104,16 +104,13 @@ export async function openFlowEnvironment(params: OpenFlowEnvironmentParameters)
     if (missing.length > 0) {
       throw new ConfigError(`--target remote needs ${missing.join(', ')} (set them in .env; see .env.example)`, { code: 'REMOTE_CONFIG_MISSING' });
     }
-    if (config.storage.provider === 's3') {
-      throw new ConfigError('storage provider s3 is not available in this version; use VANA_STORAGE_PROVIDER=local with VANA_STORAGE_URL', { code: 'STORAGE_PROVIDER_UNAVAILABLE' });
-    }
     rpcUrls = config.chain.rpcUrls;
     chainId = config.chain.chainId;
     permissionsAddress = config.contracts.permissionsAddress!;
     granteeId = config.contracts.granteeId!;
     apiUrl = config.services.apiUrl;
     personalServerUrl = config.services.personalServerUrl!;
-    storage = createLocalStorageProvider({ baseUrl: config.storage.url!, timeoutMs: config.timeouts.httpMs, logger });
+    storage = createStorageProvider(config, logger);
     wallets = createUserWallets(config.wallets.mnemonic!);
   }
 

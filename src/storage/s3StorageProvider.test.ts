@@ -294,7 +294,7 @@ describe('createS3StorageProvider', () => {
     const cases: Array<[Partial<CreateS3StorageProviderParameters>, string]> = [
       [{ bucket: 'My_Bucket' }, 'Expected bucket as an S3 bucket name (3-63 characters: lowercase letters, digits, dots, hyphens), got "My_Bucket"'],
       [{ endpoint: 'http://user:pw@127.0.0.1:9000' }, 'Expected endpoint as an http(s) URL without query or credentials, got "http://…@127.0.0.1:9000"'],
-      [{ presignExpiryMs: 1_500 }, 'Expected presignExpiryMs as whole seconds from 1_000 to 604800000 (7 days, the S3 limit), got 1500'],
+      [{ presignExpiryMs: 999 }, 'Expected presignExpiryMs as an integer from 1_000 to 604800000 (7 days, the S3 limit), got 999'],
       [{ keyPrefix: 'runs/../x/' }, `Expected keyPrefix as '' or segments of A-Z a-z 0-9 . _ - each ending in '/' (not "." or ".."), at most 512 characters, got "runs/../x/"`],
       [{ secretAccessKey: `${SECRET} with spaces` }, 'Expected secretAccessKey as 1-256 characters without spaces'],
     ];

@@ -44,7 +44,7 @@ export interface CreateS3StorageProviderParameters {
    * when `endpoint` is set, false for AWS.
    */
   forcePathStyle?: boolean;
-  /** Lifetime of the presigned GET URLs, ms, whole seconds from 1 s to 7 days. Default 3_600_000. */
+  /** Lifetime of the presigned GET URLs, ms, from 1 s to 7 days; URLs count whole seconds (rounded down). Default 3_600_000. */
   presignExpiryMs?: number;
   /** Deadline of one upload request (headers and body), ms. Default 30_000. */
   timeoutMs?: number;
@@ -105,8 +105,8 @@ export function createS3StorageProvider({
   if (typeof accessKeyId !== 'string' || !/^\S{1,128}$/.test(accessKeyId)) throw bad(`Expected accessKeyId as 1-128 characters without spaces, got ${JSON.stringify(accessKeyId)}`);
   // The secret is never echoed, not even when malformed.
   if (typeof secretAccessKey !== 'string' || !/^\S{1,256}$/.test(secretAccessKey)) throw bad('Expected secretAccessKey as 1-256 characters without spaces');
-  if (!Number.isSafeInteger(presignExpiryMs) || presignExpiryMs < 1_000 || presignExpiryMs > MAX_PRESIGN_EXPIRY_MS || presignExpiryMs % 1_000 !== 0) {
-    throw bad(`Expected presignExpiryMs as whole seconds from 1_000 to ${MAX_PRESIGN_EXPIRY_MS} (7 days, the S3 limit), got ${presignExpiryMs}`);
+  if (!Number.isSafeInteger(presignExpiryMs) || presignExpiryMs < 1_000 || presignExpiryMs > MAX_PRESIGN_EXPIRY_MS) {
+    throw bad(`Expected presignExpiryMs as an integer from 1_000 to ${MAX_PRESIGN_EXPIRY_MS} (7 days, the S3 limit), got ${presignExpiryMs}`);
   }
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw bad(`Expected timeoutMs as a positive integer, got ${timeoutMs}`);
   if (typeof keyPrefix !== 'string' || keyPrefix.length > MAX_KEY_PREFIX_LENGTH || !KEY_PREFIX.test(keyPrefix) || /(^|\/)\.\.?\//.test(keyPrefix)) {
@@ -114,7 +114,7 @@ export function createS3StorageProvider({
   }
 
   const log = logger.child({ module: 's3Storage' });
-  const expiresInS = presignExpiryMs / 1_000;
+  const expiresInS = Math.floor(presignExpiryMs / 1_000);
   const client = new S3Client({
     region,
     ...(base ? { endpoint: base.href } : {}),
@@ -177,7 +177,7 @@ export function createS3StorageProvider({
       } catch (err) {
         throw new StorageError(`Presigning failed: GET ${target}`, { code: 'STORAGE_PRESIGN_FAILED', errorClass: 'other', operation: 'upload', method: 'GET', url: target, cause: err, ...step });
       }
-      return { url, bytes: bytes.byteLength, expiresAt: signingDate.getTime() + presignExpiryMs };
+      return { url, bytes: bytes.byteLength, expiresAt: signingDate.getTime() + expiresInS * 1_000 };
     },
 
     async download(url: string, options: DownloadOptions = {}): Promise<Uint8Array> {
