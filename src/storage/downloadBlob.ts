@@ -77,12 +77,15 @@ export function presignedExpiry(url: string): number | undefined {
   return Date.UTC(y, mo - 1, d, h, mi, s) + Number(expires) * 1_000;
 }
 
-// AWS, MinIO and s3rver answer 403 AccessDenied "Request has expired"; GCS's interop API says
+// AWS, MinIO and s3rver answer 403 AccessDenied "Request has expired"; R2 says ExpiredRequest,
+// other stores RequestExpired, and a URL signed with temporary credentials that ran out gets
 // ExpiredToken. A store that words it otherwise is still caught by the URL's own expiry, once past.
+const EXPIRY_CODES = new Set(['ExpiredRequest', 'RequestExpired', 'ExpiredToken']);
+
 function isExpiredAnswer(status: number, body: ErrorBody, expiredAt: number | undefined): boolean {
   if (status !== 400 && status !== 403) return false;
   if (body.s3Code === 'AccessDenied' && /expired/i.test(body.s3Message ?? '')) return true;
-  if (body.s3Code === 'ExpiredToken') return true;
+  if (body.s3Code !== undefined && EXPIRY_CODES.has(body.s3Code)) return true;
   return expiredAt !== undefined && Date.now() >= expiredAt;
 }
 
