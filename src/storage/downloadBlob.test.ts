@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadBlob, presignedExpiry } from './downloadBlob.ts';
-import { parseErrorBody, StorageError } from './StorageProvider.ts';
+import { parseErrorBody, type StorageError } from './StorageProvider.ts';
+import { closeRawServer, startRawServer, storageError } from './testSupport.ts';
 
 function amzDate(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -20,24 +21,17 @@ describe('downloadBlob', () => {
   };
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
+    ({ server, url: base } = await startRawServer((req, res) => {
       const [status, body] = answers[(req.url ?? '').split('?')[0]!] ?? [404, '{"error":"no such path"}'];
       res.writeHead(status, { 'content-type': status === 200 ? 'text/plain' : 'application/xml' }).end(body);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('Expected a TCP address');
-    base = `http://127.0.0.1:${address.port}`;
+    }));
   });
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeRawServer(server);
   });
 
   async function failure(url: string): Promise<StorageError> {
-    const err = await downloadBlob(url, { timeoutMs: 5_000, step: 'verify' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(StorageError);
-    return err as StorageError;
+    return await storageError(() => downloadBlob(url, { timeoutMs: 5_000, step: 'verify' }));
   }
 
   it('reads the URL with a plain GET', async () => {

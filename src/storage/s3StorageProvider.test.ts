@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { getEventListeners } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import type { createServer, Server } from 'node:http';
 import { inspect } from 'node:util';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -11,31 +11,14 @@ import { startS3Server, type S3Server } from '../stack/s3Server.ts';
 import { presignedExpiry } from './downloadBlob.ts';
 import { createS3StorageProvider, type CreateS3StorageProviderParameters } from './s3StorageProvider.ts';
 import { StorageError } from './StorageProvider.ts';
+import { closeRawServer, startRawServer, storageError } from './testSupport.ts';
 
 const SECRET = 'test-Secret-Key/never+in+output';
 const BUCKET = 'vana-load-test';
 
-async function storageError(fn: () => Promise<unknown>): Promise<StorageError> {
-  const err = await fn().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(StorageError);
-  return err as StorageError;
-}
-
 /** Everything an error could show: message, context lines, target, and its cause chain in depth. */
 function everythingShown(err: StorageError): string {
   return [err.message, err.target, ...err.metaMessages, inspect(err, { depth: 8 })].join('\n');
-}
-
-/** A raw HTTP server with a scripted handler, for answers s3rver never gives. */
-async function startRawServer(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server }> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('Expected a TCP address');
-  return { url: `http://127.0.0.1:${address.port}`, server };
 }
 
 function s3Xml(code: string, message: string): string {
@@ -80,10 +63,7 @@ describe('createS3StorageProvider', () => {
   });
   afterAll(async () => {
     await s3.stop();
-    for (const server of rawServers) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    for (const server of rawServers) await closeRawServer(server);
   });
 
   it('uploads bytes and returns a presigned URL that a plain unauthenticated fetch reads back', async () => {
