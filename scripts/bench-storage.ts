@@ -1,14 +1,16 @@
 /**
  * Storage benchmark: uploads per second of fresh (never duplicate) blobs to the local storage
- * service, with N concurrent clients, and the latency of one upload.
+ * service, or to the local S3 server (`--store s3`: s3rver behind its SigV4 gate), with N
+ * concurrent clients, and the latency of one upload.
  *
- *   npx tsx scripts/bench-storage.ts [--seconds 2] [--warm-up 5] [--clients 50] [--size 10240] [--client provider|http|provider,http] [--json]
+ *   npx tsx scripts/bench-storage.ts [--store local|s3] [--seconds 2] [--warm-up 5] [--clients 50] [--size 10240] [--client provider|http|provider,http] [--json]
  *   npm run bench -- storage [same options]
  *
- * Processes: this one is the client; the storage service runs in a child forked with `--serve`,
- * as in the real stack, so the two never share an event loop. `provider` uploads through
- * `createLocalStorageProvider` (global fetch / undici), as the harness does; `http` uses a bare
- * `node:http` keep-alive agent, to show how much of the figure is client overhead.
+ * Processes: this one is the client; the store runs in a child forked with `--serve`, as in the
+ * real stack, so the two never share an event loop. `provider` uploads through the harness's
+ * provider (`createLocalStorageProvider`, global fetch / undici; or `createS3StorageProvider`, the
+ * AWS SDK's PUT then a presigned GET URL); `http` (local store only) uses a bare `node:http`
+ * keep-alive agent, to show how much of the figure is client overhead.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,11 +20,17 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pidusage from 'pidusage';
 import { createLocalStorageProvider } from '../src/storage/localStorageProvider.ts';
+import { createS3StorageProvider } from '../src/storage/s3StorageProvider.ts';
+import type { StorageProvider } from '../src/storage/StorageProvider.ts';
+import { startS3Server } from '../src/stack/s3Server.ts';
 import { startStorageService, type StorageServiceStats } from '../src/stack/storageService.ts';
 import { nextMessage } from './benchChild.ts';
 
 /** `provider`: through createLocalStorageProvider (fetch). `http`: a bare node:http keep-alive agent. */
 export type ClientKind = 'provider' | 'http';
+/** `local`: the stack's storage service. `s3`: the local S3 server (src/stack/s3Server.ts). */
+export type StoreKind = 'local' | 's3';
+const S3_BENCH = { bucket: 'bench', region: 'us-east-1', accessKeyId: 'BENCH', secretAccessKey: 'bench-secret' } as const;
 
 export interface StorageBenchOptions {
   /** Timed seconds per client kind (after `warmUpSeconds`). Default 2. */
@@ -37,9 +45,12 @@ export interface StorageBenchOptions {
   /** Bytes per blob. Default 10_240. */
   size?: number;
   client?: ClientKind;
+  /** Default `local`. */
+  store?: StoreKind;
 }
 
 export interface StorageBenchResult {
+  store: StoreKind;
   client: ClientKind;
   clients: number;
   size: number;
@@ -53,13 +64,17 @@ export interface StorageBenchResult {
   cpu: { client: number; server: number };
   /** CPU ms spent per upload, by this process and by the service. */
   cpuMsPerUpload: { client: number; server: number };
-  server: StorageServiceStats;
+  /** The storage service's own counters (not kept by the S3 server). */
+  server: StorageServiceStats | undefined;
 }
 
-type ServerMessage = { type: 'ready'; url: string } | { type: 'stats'; stats: StorageServiceStats };
+type ServerMessage = { type: 'ready'; url: string } | { type: 'stats'; stats: StorageServiceStats | undefined };
 
-async function serve(maxUploadBytes: number): Promise<void> {
-  const storage = await startStorageService({ port: 0, maxUploadBytes });
+async function serve(maxUploadBytes: number, store: StoreKind): Promise<void> {
+  const storage =
+    store === 's3'
+      ? await startS3Server(S3_BENCH).then((s3) => ({ url: s3.endpoint, stop: s3.stop, stats: () => undefined }))
+      : await startStorageService({ port: 0, maxUploadBytes });
   const stop = async () => {
     await storage.stop().catch(() => undefined);
     process.exit(0);
@@ -88,8 +103,14 @@ const percentile = (sorted: number[], p: number): number => sorted[Math.min(sort
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** Runs one warm-up and one timed phase of one client kind against the service at `url`. */
-async function runPhase(url: string, serverPid: number, child: ChildProcess, { seconds = 2, warmUpSeconds = 5, clients = 50, size = 10_240, client = 'provider' }: StorageBenchOptions): Promise<StorageBenchResult> {
-  const provider = createLocalStorageProvider({ baseUrl: url, timeoutMs: 10_000 });
+async function runPhase(
+  url: string,
+  serverPid: number,
+  child: ChildProcess,
+  { seconds = 2, warmUpSeconds = 5, clients = 50, size = 10_240, client = 'provider', store = 'local' }: StorageBenchOptions,
+): Promise<StorageBenchResult> {
+  const provider: StorageProvider =
+    store === 's3' ? createS3StorageProvider({ endpoint: url, ...S3_BENCH, timeoutMs: 10_000 }) : createLocalStorageProvider({ baseUrl: url, timeoutMs: 10_000 });
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   // Each blob is a random base with a counter in its first bytes: unique content (no dedup) at
   // the cost of one copy, not one randomBytes call, per upload.
@@ -148,6 +169,7 @@ async function runPhase(url: string, serverPid: number, child: ChildProcess, { s
   const { stats } = await nextMessage<ServerMessage, 'stats'>(child, 'stats', 5_000, 'storage server');
   latencies.sort((a, b) => a - b);
   return {
+    store,
     client,
     clients,
     size,
@@ -175,7 +197,9 @@ async function runPhase(url: string, serverPid: number, child: ChildProcess, { s
  */
 export async function runStorageBench(options: StorageBenchOptions & { kinds?: readonly ClientKind[] } = {}): Promise<StorageBenchResult[]> {
   const size = options.size ?? 10_240;
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', String(Math.max(size, 1_048_576))], {
+  const store = options.store ?? 'local';
+  if (store === 's3' && (options.kinds ?? ['provider']).includes('http')) throw new Error('--client http talks to the local storage service only; use --client provider with --store s3');
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', String(Math.max(size, 1_048_576)), store], {
     execArgv: process.execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -192,8 +216,8 @@ export async function runStorageBench(options: StorageBenchOptions & { kinds?: r
 
 function report(r: StorageBenchResult): string {
   return [
-    `${r.client.padEnd(8)} ${r.uploadsPerSecond} uploads/s (${r.megabytesPerSecond} MiB/s) of ${r.size}-byte blobs, ${r.clients} clients, ${r.seconds} s, ${r.uploads} uploads, ${r.failures} failures`,
-    `         latency ms p50 ${r.latencyMs.p50} p95 ${r.latencyMs.p95} p99 ${r.latencyMs.p99} max ${r.latencyMs.max}; CPU cores busy: client ${r.cpu.client}, server ${r.cpu.server} (ms per upload: client ${r.cpuMsPerUpload.client}, server ${r.cpuMsPerUpload.server}); server holds ${r.server.files} blobs, ${round(r.server.bytes / 1_048_576)} MiB`,
+    `${`${r.store} ${r.client}`.padEnd(14)} ${r.uploadsPerSecond} uploads/s (${r.megabytesPerSecond} MiB/s) of ${r.size}-byte blobs, ${r.clients} clients, ${r.seconds} s, ${r.uploads} uploads, ${r.failures} failures`,
+    `               latency ms p50 ${r.latencyMs.p50} p95 ${r.latencyMs.p95} p99 ${r.latencyMs.p99} max ${r.latencyMs.max}; CPU cores busy: client ${r.cpu.client}, server ${r.cpu.server} (ms per upload: client ${r.cpuMsPerUpload.client}, server ${r.cpuMsPerUpload.server})${r.server ? `; server holds ${r.server.files} blobs, ${round(r.server.bytes / 1_048_576)} MiB` : ''}`,
   ].join('\n');
 }
 
@@ -212,6 +236,11 @@ function parseArgs(argv: readonly string[]) {
     }
     return n;
   };
+  const store = value('store') ?? 'local';
+  if (store !== 'local' && store !== 's3') {
+    process.stderr.write(`Expected --store to be local or s3, got ${store}\n`);
+    process.exit(2);
+  }
   const kinds = (value('client') ?? 'provider').split(',');
   if (kinds.length === 0 || !kinds.every((k) => k === 'provider' || k === 'http')) {
     process.stderr.write(`Expected --client to be provider, http, or both in the order to run them (provider,http), got ${value('client')}\n`);
@@ -223,13 +252,14 @@ function parseArgs(argv: readonly string[]) {
     clients: int('clients', 50, 10_000),
     size: int('size', 10_240, 100 * 1_048_576),
     kinds: kinds as ClientKind[],
+    store: store as StoreKind,
     json: argv.includes('--json'),
   };
 }
 
 async function main(argv: readonly string[]): Promise<void> {
   if (argv[0] === '--serve') {
-    await serve(Number(argv[1]));
+    await serve(Number(argv[1]), argv[2] === 's3' ? 's3' : 'local');
     return;
   }
   const args = parseArgs(argv);

@@ -4,7 +4,7 @@
  */
 const benches: Record<string, { script: string; about: string }> = {
   crypto: { script: './bench-crypto.ts', about: 'per-operation cost of key derivation, OpenPGP, ECIES, EIP-712 signing' },
-  storage: { script: './bench-storage.ts', about: 'uploads/s against the local storage service' },
+  storage: { script: './bench-storage.ts', about: 'uploads/s against the local storage service, or the local S3 server (--store s3)' },
   relayer: { script: './bench-relayer.ts', about: 'relayed submissions/s through the API server relayer pool, and gap repair' },
   flow: { script: './bench-flow.ts', about: 'one flow at a time: per-step and e2e p50/p95, harness CPU ms per flow' },
   funding: { script: './bench-funding.ts', about: 'time to generate, fund (BatchFunder), validate and sweep N wallets on the local stack' },

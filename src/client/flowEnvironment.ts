@@ -24,7 +24,7 @@ import { ConfigError, InfrastructureError, VanaLoadError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
 import { ensureStack, type StackHandle } from '../stack/ensureStack.ts';
 import type { StackProcessOptions } from '../stack/stackProcess.ts';
-import { createLocalStorageProvider } from '../storage/localStorageProvider.ts';
+import { createStorageProvider } from '../storage/createStorageProvider.ts';
 import type { StorageProvider } from '../storage/StorageProvider.ts';
 import { createUserWallets, LOCAL_USERS_MNEMONIC, type UserWallets } from './userWallets.ts';
 import { VanaLoadTestClient, type StepRetry } from './VanaLoadTestClient.ts';
@@ -224,7 +224,7 @@ function localEndpoints(config: VanaLoadConfig, m: StackManifest, logger: Logger
     apiUrl: m.apiUrl,
     relayerUrl: config.relay.url ?? `${m.apiUrl}/api/relay`,
     personalServerUrl: m.personalServerUrl,
-    storage: createLocalStorageProvider({ baseUrl: m.storageUrl, timeoutMs: config.timeouts.httpMs, logger }),
+    storage: createStorageProvider(config, logger, { storageUrl: m.storageUrl }),
     wallets: createUserWallets(config.wallets.mnemonic ?? LOCAL_USERS_MNEMONIC),
     app: config.wallets.appPrivateKey ? privateKeyToAccount(config.wallets.appPrivateKey) : appAccount(),
     relayerKeys: {
@@ -238,9 +238,6 @@ function localEndpoints(config: VanaLoadConfig, m: StackManifest, logger: Logger
 function remoteEndpoints(config: VanaLoadConfig, logger: Logger): TargetEndpoints {
   // loadConfig checked that every setting the modes need is there (checkRequired).
   const apiUrl = config.services.apiUrl;
-  if (config.storage.provider === 's3') {
-    throw new ConfigError('storage provider s3 is not available in this version; use VANA_STORAGE_PROVIDER=local with VANA_STORAGE_URL', { code: 'STORAGE_PROVIDER_UNAVAILABLE' });
-  }
   return {
     rpcUrls: config.chain.rpcUrls,
     chainId: config.chain.chainId,
@@ -249,7 +246,7 @@ function remoteEndpoints(config: VanaLoadConfig, logger: Logger): TargetEndpoint
     apiUrl,
     relayerUrl: config.relay.url ?? (apiUrl ? `${apiUrl}/api/relay` : undefined),
     personalServerUrl: config.services.personalServerUrl!,
-    storage: createLocalStorageProvider({ baseUrl: config.storage.url!, timeoutMs: config.timeouts.httpMs, logger }),
+    storage: createStorageProvider(config, logger),
     wallets: createUserWallets(config.wallets.mnemonic!),
     app: config.wallets.appPrivateKey ? privateKeyToAccount(config.wallets.appPrivateKey) : undefined,
     relayerKeys: config.wallets.relayerPrivateKeys.length > 0 ? { accounts: config.wallets.relayerPrivateKeys.map((key) => privateKeyToAccount(key)), fund: undefined } : undefined,

@@ -217,6 +217,12 @@ export const CONFIG_SCHEMA = {
         valueName: 'bucket',
       }),
     }),
+    s3ForcePathStyle: optionalField({
+      env: 'VANA_S3_FORCE_PATH_STYLE',
+      flag: '--s3-force-path-style',
+      description: 'Path-style S3 addressing ({endpoint}/{bucket}/{key}), which MinIO and most self-hosted stores need; unset = on when VANA_S3_ENDPOINT is set, off for AWS.',
+      parser: boolean(),
+    }),
     s3Region: field({
       env: 'AWS_REGION',
       flag: '--s3-region',

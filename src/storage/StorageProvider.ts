@@ -4,12 +4,13 @@
  * from that URL, so the URL must be publicly downloadable (PROTOCOL.md 6) without credentials.
  *
  * Two providers fit this interface. `local` is the stack's storage service (`PUT /files/:name`
- * answers with a permanent public URL). `s3` (not written yet) would PUT the bytes to an object
- * key (SigV4-signed or through a presigned PUT URL) and answer with a presigned GET URL, which
- * expires: hence `expiresAt`, and hence no promise that equal bytes give equal URLs.
+ * answers with a permanent public URL). `s3` PUTs the bytes to an object key (SigV4-signed) and
+ * answers with a presigned GET URL, which expires: hence `expiresAt`, and hence no promise that
+ * equal bytes give equal URLs.
  *
- * This file also holds what every provider shares: the blob-name rule and the mapping from HTTP
- * outcomes to `StorageError`s with the error classes of ARCHITECTURE.md 6.
+ * This file also holds what every provider shares: the blob-name rule, the reading of an error
+ * body and the mapping from HTTP outcomes to `StorageError`s with the error classes of
+ * ARCHITECTURE.md 6.
  */
 import { VanaLoadError, type ErrorClass, type StepName } from '../errors.ts';
 
@@ -79,6 +80,24 @@ export function blobNameProblem(name: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Checks an upload's arguments at the door, before any request: `STORAGE_BAD_INPUT` for bytes
+ * that are not a `Uint8Array`, `STORAGE_BAD_NAME` for a name that breaks `blobNameProblem`.
+ */
+export function checkUploadInput(bytes: unknown, name: unknown): void {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new VanaLoadError(`Expected bytes as a Uint8Array, got ${describeType(bytes)}`, { code: 'STORAGE_BAD_INPUT' });
+  }
+  const problem = blobNameProblem(name);
+  if (problem) throw new VanaLoadError(`Invalid blob name: ${problem}`, { code: 'STORAGE_BAD_NAME' });
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return typeof value;
+}
+
 export type StorageOperation = 'upload' | 'download';
 
 export interface StorageErrorParameters {
@@ -142,7 +161,8 @@ export function errorClassOfStatus(status: number): ErrorClass {
   return 'other';
 }
 
-function codeOfStatus(status: number): string {
+/** The `StorageError` code of a non-2xx status: `STORAGE_NOT_FOUND`, `STORAGE_RATE_LIMITED`, `STORAGE_SERVER_ERROR`, … */
+export function storageCodeOfStatus(status: number): string {
   switch (status) {
     case 404:
       return 'STORAGE_NOT_FOUND';
@@ -189,7 +209,7 @@ export function storageStatusError({ operation, method, url, status, detail, ret
     ...(retryAfterMs !== undefined ? [`Retry after: ${retryAfterMs} ms`] : []),
   ];
   return new StorageError(`${capitalized(operation)} failed with status ${status}: ${method} ${redactUrl(url)}`, {
-    code: codeOfStatus(status),
+    code: storageCodeOfStatus(status),
     errorClass: errorClassOfStatus(status),
     operation,
     method,
@@ -251,4 +271,58 @@ function parseRetryAfter(value: string | null | undefined): number | undefined {
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** The part of an error body worth showing. */
+const MAX_DETAIL_CHARS = 300;
+
+export interface ErrorBody {
+  /** One line for `Server said:`: a JSON `error`/`message`, an S3 `Code: Message`, or the start of the text. */
+  detail: string | undefined;
+  /** The S3 error code (`<Code>` of an XML error body), when the server is S3-compatible. */
+  s3Code: string | undefined;
+  /** The S3 error message (`<Message>`). */
+  s3Message: string | undefined;
+}
+
+/**
+ * Reads a server's explanation from an error response, briefly; never fails. Understands the
+ * vana-load services' `{ error }` JSON and S3's `<Error><Code/><Message/></Error>` XML.
+ */
+export async function readErrorBody(response: Response): Promise<ErrorBody> {
+  let text: string;
+  try {
+    text = await response.text();
+  } catch {
+    return { detail: undefined, s3Code: undefined, s3Message: undefined };
+  }
+  return parseErrorBody(text);
+}
+
+/** `readErrorBody` on a body already read. */
+export function parseErrorBody(text: string): ErrorBody {
+  const s3Code = xmlElement(text, 'Code');
+  const s3Message = xmlElement(text, 'Message');
+  if (s3Code !== undefined) {
+    const detail = s3Message ? `${s3Code}: ${s3Message}` : s3Code;
+    return { detail: detail.slice(0, MAX_DETAIL_CHARS), s3Code, s3Message };
+  }
+  try {
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown };
+    const reason = typeof body.error === 'string' ? body.error : typeof body.message === 'string' ? body.message : undefined;
+    if (reason !== undefined) return { detail: reason.slice(0, MAX_DETAIL_CHARS), s3Code, s3Message };
+  } catch {
+    // Not JSON: fall through to the text itself.
+  }
+  const trimmed = text.trim();
+  return { detail: trimmed ? trimmed.slice(0, MAX_DETAIL_CHARS) : undefined, s3Code, s3Message };
+}
+
+// S3 error bodies are flat and small; a regular expression reads them without an XML parser. Only
+// the first `<Error>`'s direct text is wanted, and entities are decoded for the five XML ones.
+function xmlElement(text: string, name: string): string | undefined {
+  if (!/^\s*(<\?xml[^>]*\?>\s*)?<Error>/.test(text)) return undefined;
+  const match = new RegExp(`<${name}>([^<]{0,${MAX_DETAIL_CHARS}})</${name}>`).exec(text);
+  if (!match) return undefined;
+  return match[1]!.replace(/&(lt|gt|amp|quot|apos);/g, (_, entity: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" })[entity]!);
 }

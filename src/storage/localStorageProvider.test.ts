@@ -6,32 +6,8 @@ import { VanaLoadError } from '../errors.ts';
 import { freePort } from '../stack/freePort.ts';
 import { startStorageService, type StorageService } from '../stack/storageService.ts';
 import { createLocalStorageProvider } from './localStorageProvider.ts';
-import { StorageError, type StorageProvider } from './StorageProvider.ts';
-
-/** Runs `fn` and returns what it threw, failing the test if it did not throw a StorageError. */
-async function storageError(fn: () => Promise<unknown>): Promise<StorageError> {
-  const err = await fn().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(StorageError);
-  return err as StorageError;
-}
-
-/** A raw HTTP server with a scripted handler, for answers the storage service never gives. */
-async function startRawServer(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server }> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('Expected a TCP address');
-  return { url: `http://127.0.0.1:${address.port}`, server };
-}
-
-async function closeRawServer(server: Server): Promise<void> {
-  // A server that never answers keeps its sockets open; close() alone would wait for them.
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-}
+import { type StorageProvider } from './StorageProvider.ts';
+import { closeRawServer, startRawServer, storageError } from './testSupport.ts';
 
 describe('createLocalStorageProvider', () => {
   let service: StorageService;

@@ -9,8 +9,10 @@
 import type { Logger } from 'pino';
 import { VanaLoadError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
+import { downloadBlob } from './downloadBlob.ts';
 import {
-  blobNameProblem,
+  checkUploadInput,
+  readErrorBody,
   StorageError,
   storageRequestError,
   storageStatusError,
@@ -29,9 +31,6 @@ export interface CreateLocalStorageProviderParameters {
   timeoutMs?: number;
   logger?: Logger;
 }
-
-/** The part of an error body worth showing: servers answer `{ error }`; others send text. */
-const MAX_DETAIL_CHARS = 300;
 
 /**
  * Creates the `local` provider. Checks its parameters at once; makes no request until used.
@@ -74,7 +73,7 @@ export function createLocalStorageProvider({
     try {
       const response = await fetch(url, { ...init, method, signal: deadline.signal });
       if (response.status >= 300) {
-        const detail = await errorDetail(response);
+        const { detail } = await readErrorBody(response);
         throw storageStatusError({ operation, method, url, status: response.status, detail, retryAfter: response.headers.get('retry-after'), ...step });
       }
       return await read(response);
@@ -91,11 +90,7 @@ export function createLocalStorageProvider({
     kind: 'local',
 
     async upload(bytes: Uint8Array, name: string, options: UploadOptions = {}): Promise<UploadResult> {
-      if (!(bytes instanceof Uint8Array)) {
-        throw new VanaLoadError(`Expected bytes as a Uint8Array, got ${describeType(bytes)}`, { code: 'STORAGE_BAD_INPUT' });
-      }
-      const problem = blobNameProblem(name);
-      if (problem) throw new VanaLoadError(`Invalid blob name: ${problem}`, { code: 'STORAGE_BAD_NAME' });
+      checkUploadInput(bytes, name);
       // The name rule keeps names URL-safe, so no escaping is needed (or possible to get wrong).
       const url = `${base}/files/${name}`;
       const init: RequestInit = { headers: { 'content-type': options.contentType ?? 'application/octet-stream' }, body: bytes };
@@ -129,38 +124,9 @@ export function createLocalStorageProvider({
     },
 
     async download(url: string, options: DownloadOptions = {}): Promise<Uint8Array> {
-      const { maxBytes } = options;
-      return await request('download', 'GET', url, {}, options, async (response) => {
-        const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-        if (maxBytes !== undefined && declared > maxBytes) {
-          await response.body?.cancel();
-          throw tooLarge(url, declared, maxBytes, options.step);
-        }
-        const bytes = new Uint8Array(await response.arrayBuffer());
-        if (maxBytes !== undefined && bytes.byteLength > maxBytes) throw tooLarge(url, bytes.byteLength, maxBytes, options.step);
-        return bytes;
-      });
+      return await downloadBlob(url, { ...options, timeoutMs, logger: log });
     },
   };
-}
-
-/** Reads the server's reason from an error response, briefly; never fails. */
-async function errorDetail(response: Response): Promise<string | undefined> {
-  let text: string;
-  try {
-    text = await response.text();
-  } catch {
-    return undefined;
-  }
-  try {
-    const body = JSON.parse(text) as { error?: unknown; message?: unknown };
-    const reason = typeof body.error === 'string' ? body.error : typeof body.message === 'string' ? body.message : undefined;
-    if (reason !== undefined) return reason.slice(0, MAX_DETAIL_CHARS);
-  } catch {
-    // Not JSON: fall through to the text itself.
-  }
-  const trimmed = text.trim();
-  return trimmed ? trimmed.slice(0, MAX_DETAIL_CHARS) : undefined;
 }
 
 function badResponse(url: string, status: number, what: string, step: UploadOptions['step'], cause?: unknown): StorageError {
@@ -174,22 +140,4 @@ function badResponse(url: string, status: number, what: string, step: UploadOpti
     ...(step ? { step } : {}),
     cause,
   });
-}
-
-function tooLarge(url: string, bytes: number, maxBytes: number, step: DownloadOptions['step']): StorageError {
-  return new StorageError(`Download of ${bytes} bytes exceeds the ${maxBytes}-byte limit: GET ${url}`, {
-    code: 'STORAGE_TOO_LARGE',
-    // The server answered fine; our own limit refused it.
-    errorClass: 'other',
-    operation: 'download',
-    method: 'GET',
-    url,
-    ...(step ? { step } : {}),
-  });
-}
-
-function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return typeof value;
 }
