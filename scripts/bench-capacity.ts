@@ -28,7 +28,7 @@ import { flagAttribute } from '../src/config/configOptions.ts';
 import { loadConfig } from '../src/config/loadConfig.ts';
 import { duration } from '../src/config/parsers.ts';
 import type { VanaLoadConfig } from '../src/config/schema.ts';
-import { stackOptionsFromConfig } from '../src/client/flowEnvironment.ts';
+import { stackOptionsFromConfig } from '../src/stack/stackOptionsFromConfig.ts';
 import { exitCodeFor, formatError } from '../src/cli/exitWithError.ts';
 import { runMilestoneMain } from '../src/cli/milestoneCli.ts';
 import { ConfigError, InfrastructureError, STEP_NAMES } from '../src/errors.ts';

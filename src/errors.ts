@@ -35,6 +35,8 @@ export const ERROR_CLASSES = [
   'http_5xx',
   'network',
   'integrity',
+  /** The harness's own infrastructure went away mid-flow (the stack or anvil died, relayer keys ran dry). */
+  'infra',
   'other',
 ] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];

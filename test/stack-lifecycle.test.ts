@@ -40,7 +40,7 @@ describe('ensureStack', () => {
     expect(manifest.pids.stack).not.toBe(process.pid);
     const health = await fetch(`${manifest.apiUrl}/health`);
     expect(health.status).toBe(200);
-    const identity = await fetch(`${manifest.personalServerUrl}/identity?address=${manifest.devAccounts.app}`);
+    const identity = await fetch(`${manifest.personalServerUrl}/identity?address=${manifest.accounts.app}`);
     expect(identity.status).toBe(200);
 
     await handle.stop();

@@ -10,24 +10,15 @@ import type { LevelWithSilent } from 'pino';
 import type { FieldParser } from '../config/parsers.ts';
 import { configField } from '../config/schema.ts';
 import { createLogger } from '../logger.ts';
-import { DEFAULT_STACK_PORTS, runStackCommand } from './stackCommand.ts';
+import { runStackCommand } from './stackCommand.ts';
+import { configOptions } from '../config/configOptions.ts';
+import { loadConfig } from '../config/loadConfig.ts';
+import { stackOptionsFromConfig } from '../stack/stackOptionsFromConfig.ts';
 import { runReportCommand } from './reportCommand.ts';
 import { DEFAULT_MANIFEST_PATH } from '../stack/manifest.ts';
-import { DEFAULT_BLOCK_GAS_LIMIT, DEFAULT_BLOCK_TIME_SECONDS } from '../stack/startLocalStack.ts';
 
-interface StackOptions {
-  blockTime: number;
-  blockGasLimit: number;
-  relayers: number;
-  apiPort: number;
-  storagePort: number;
-  personalServerPort: number;
-  anvilPort: number;
-  manifest: string;
-  logLevel: LevelWithSilent;
-}
 import { exitCodeFor, formatError } from './exitWithError.ts';
-import { durationFlag, durationMs, intFlag, numberFlag } from './milestoneCli.ts';
+import { durationFlag, durationMs } from './milestoneCli.ts';
 import { runMemoryCommand } from './memoryCommand.ts';
 
 // The config's own parser (VANA_LOG_LEVEL): a level pino would throw on is a usage error here.
@@ -44,30 +35,34 @@ const program = new Command('vana-load')
   .showHelpAfterError()
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
-program
+// `vana-load stack` takes the config's stack settings (and the block time) as flags, env or .env,
+// so VANA_STACK_* mean the same for `npm run dev` as for a stack a milestone spawns.
+const stackConfigOptions = configOptions().filter((o) => o.key.startsWith('stack.') || o.key === 'chain.blockTimeSeconds');
+const stackCommand = program
   .command('stack')
-  .description('start the local stack (anvil + contracts, storage, personal server, API server) in the foreground')
-  .option('--block-time <seconds>', 'seconds between blocks, fractions allowed; 0 = automine', numberFlag('--block-time', 0, 3600), DEFAULT_BLOCK_TIME_SECONDS)
-  .option('--block-gas-limit <gas>', 'block gas limit of the anvil chain (a first flow of a user costs ~1.26M)', intFlag('--block-gas-limit', 30_000_000, 2_000_000_000), DEFAULT_BLOCK_GAS_LIMIT)
-  .option('--relayers <n>', 'relayer accounts in the API server pool', intFlag('--relayers', 1, 64), 4)
-  .option('--api-port <port>', 'API server port', intFlag('--api-port', 0, 65535), DEFAULT_STACK_PORTS.api)
-  .option('--storage-port <port>', 'storage service port', intFlag('--storage-port', 0, 65535), DEFAULT_STACK_PORTS.storage)
-  .option('--personal-server-port <port>', 'personal server port', intFlag('--personal-server-port', 0, 65535), DEFAULT_STACK_PORTS.personalServer)
-  .option('--anvil-port <port>', 'anvil JSON-RPC port', intFlag('--anvil-port', 0, 65535), DEFAULT_STACK_PORTS.anvil)
+  .description('start the local stack (anvil + contracts, storage, personal server, API server) in the foreground; every option also reads its env var and .env');
+for (const option of stackConfigOptions) stackCommand.option(option.flags, option.help);
+stackCommand
+  .option('--storage <kind>', 'same as --stack-storage: local or s3')
   .option('--manifest <path>', 'where to write the stack manifest', DEFAULT_MANIFEST_PATH)
   .option('--log-level <level>', `stack log level (logs go to stderr as JSON lines): ${logLevelParser.expected}`, logLevelFlag, 'warn')
-  .action(async (opts: StackOptions) => {
-    const logger = createLogger({ level: opts.logLevel });
+  .action(async (opts: Record<string, string | boolean | undefined> & { manifest: string; logLevel: LevelWithSilent; storage?: string }) => {
+    const { manifest, logLevel, storage, ...flags } = opts;
+    // The target is local by definition here: a .env written for a remote run must not make it ask for remote settings.
+    const config = loadConfig({
+      env: process.env,
+      envFile: { path: '.env', optional: true },
+      flags: { ...flags, ...(storage !== undefined ? { stackStorage: storage } : {}), target: 'local', logLevel },
+    });
+    const s = config.stack;
     await runStackCommand({
-      blockTime: opts.blockTime,
-      blockGasLimit: opts.blockGasLimit,
-      relayerCount: opts.relayers,
-      apiPort: opts.apiPort,
-      storagePort: opts.storagePort,
-      personalServerPort: opts.personalServerPort,
-      anvilPort: opts.anvilPort,
-      manifestPath: opts.manifest,
-      logger,
+      ...stackOptionsFromConfig(config),
+      apiPort: s.apiPort,
+      storagePort: s.storagePort,
+      personalServerPort: s.personalServerPort,
+      anvilPort: s.anvilPort,
+      manifestPath: manifest,
+      logger: createLogger({ level: logLevel }),
       print: (line) => process.stdout.write(`${line}\n`),
     });
   });

@@ -4,9 +4,6 @@ import { startLocalStack, type LocalStackOptions } from '../stack/startLocalStac
 import { DEFAULT_MANIFEST_PATH, writeManifest, type StackManifest } from '../stack/manifest.ts';
 import { checkWritableFile } from '../util/checkPath.ts';
 
-/** Fixed ports of the foreground stack (`npm run dev`), so a browser or curl can find it. */
-export const DEFAULT_STACK_PORTS = { anvil: 8545, api: 3001, storage: 3002, personalServer: 3003 } as const;
-
 export interface RunStackCommandParameters extends LocalStackOptions {
   manifestPath?: string;
   logger: Logger;
@@ -14,7 +11,7 @@ export interface RunStackCommandParameters extends LocalStackOptions {
 }
 
 /**
- * `vana-load stack` / `npm run dev`: starts the local stack in the foreground on fixed ports,
+ * `vana-load stack` / `npm run dev`: starts the local stack in the foreground on the given ports,
  * writes the manifest, prints the endpoints and stops everything on SIGINT/SIGTERM.
  * Resolves when the stack has stopped.
  */
@@ -23,14 +20,8 @@ export async function runStackCommand(params: RunStackCommandParameters): Promis
   // Checked before anvil starts: a manifest that cannot be written leaves nothing running.
   checkWritableFile(manifestPath, 'Stack manifest (--manifest)');
   const started = performance.now();
-  const stack = await startLocalStack({
-    anvilPort: DEFAULT_STACK_PORTS.anvil,
-    apiPort: DEFAULT_STACK_PORTS.api,
-    storagePort: DEFAULT_STACK_PORTS.storage,
-    personalServerPort: DEFAULT_STACK_PORTS.personalServer,
-    ...options,
-    logger,
-  });
+  // Ports come from the config (fixed defaults 8545, 3001-3003, so a browser or curl can find them).
+  const stack = await startLocalStack({ ...options, logger });
   try {
     await writeManifest(manifestPath, stack.manifest);
   } catch (err) {
@@ -58,8 +49,10 @@ export async function runStackCommand(params: RunStackCommandParameters): Promis
 export function describeStack(manifest: StackManifest, manifestPath: string, startMs: number): string[] {
   return [
     `vana-load local stack ready in ${(startMs / 1000).toFixed(1)} s`,
-    `  API server       ${manifest.apiUrl}  (/health, /api/relay, /api/trusted-server, /api/trusted-server/poll)`,
-    `  Storage          ${manifest.storageUrl}`,
+    `  API server       ${manifest.apiUrl}  (/health, /api/relay answering ${manifest.relayResponse}, /api/trusted-server, /api/trusted-server/poll)`,
+    manifest.s3
+      ? `  Storage (S3)     ${manifest.s3.endpoint}  bucket ${manifest.s3.bucket}, region ${manifest.s3.region}, path-style (local key pair in the manifest)`
+      : `  Storage          ${manifest.storageUrl}`,
     `  Personal server  ${manifest.personalServerUrl}`,
     `  Chain (anvil)    ${manifest.rpcUrl}  chain id ${manifest.chainId}`,
     `  Permissions      ${manifest.contracts.dataPortabilityPermissions}  grantee id ${manifest.granteeId}`,

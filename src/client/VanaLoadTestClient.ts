@@ -16,7 +16,7 @@ import {
   type PublicClient,
 } from 'viem';
 import type { Logger } from 'pino';
-import { VanaLoadError, type ErrorClass, type StepName } from '../errors.ts';
+import { InfrastructureError, VanaLoadError, type ErrorClass, type StepName } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
 import { dataPortabilityGranteesAbi, dataPortabilityPermissionsAbi } from '../protocol/abis.ts';
 import { eciesEncrypt } from '../protocol/ecies.ts';
@@ -343,8 +343,12 @@ export class VanaLoadTestClient {
       );
       result.success = true;
     } catch (err) {
-      const fe = (err as { flowError?: FlowError }).flowError;
-      result.error = fe ?? toFlowError(err, 'encrypt');
+      const fe = (err as { flowError?: FlowError }).flowError ?? toFlowError(err, 'encrypt');
+      // A flow cut off because the run's infrastructure went away is counted as that, not as the
+      // abort or timeout its last request saw.
+      const reason: unknown = signal.aborted ? signal.reason : undefined;
+      result.error =
+        reason instanceof InfrastructureError ? { step: fe.step, errorClass: 'infra', code: reason.code, message: reason.shortMessage.slice(0, 300) } : fe;
       this.log.debug({ flowId, error: result.error }, 'flow failed');
     } finally {
       deadline.clear();

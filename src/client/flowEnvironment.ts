@@ -24,7 +24,9 @@ import { ConfigError, InfrastructureError, VanaLoadError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
 import { ensureStack, type StackHandle } from '../stack/ensureStack.ts';
 import type { StackProcessOptions } from '../stack/stackProcess.ts';
+import { stackOptionsFromConfig } from '../stack/stackOptionsFromConfig.ts';
 import { createStorageProvider } from '../storage/createStorageProvider.ts';
+import { createS3StorageProvider } from '../storage/s3StorageProvider.ts';
 import type { StorageProvider } from '../storage/StorageProvider.ts';
 import { createUserWallets, LOCAL_USERS_MNEMONIC, type UserWallets } from './userWallets.ts';
 import { VanaLoadTestClient, type StepRetry } from './VanaLoadTestClient.ts';
@@ -72,22 +74,6 @@ export interface OpenFlowEnvironmentParameters {
 /** Relayer keys of the harness on the local target when VANA_RELAYER_PRIVATE_KEYS is unset: dev accounts 200.., funded by the deployer. */
 const LOCAL_HARNESS_RELAYERS = 4;
 const LOCAL_HARNESS_RELAYER_OFFSET = 200;
-
-/** Stack process options taken from the config's `stack.*` and `chain.blockTimeSeconds`. */
-export function stackOptionsFromConfig(config: VanaLoadConfig): StackProcessOptions {
-  const s = config.stack;
-  return {
-    blockTime: config.chain.blockTimeSeconds,
-    blockGasLimit: s.blockGasLimit,
-    relayerCount: s.relayerCount,
-    maxUploadBytes: s.maxUploadBytes,
-    personalServerRateLimit: s.rateLimit,
-    backend:
-      s.inferenceBackend === 'openai'
-        ? { kind: 'openai', baseUrl: s.openaiBaseUrl, model: s.openaiModel, ...(s.openaiApiKey ? { apiKey: s.openaiApiKey } : {}) }
-        : { kind: 'sim', latency: { p50Ms: s.simLatencyP50Ms, p95Ms: s.simLatencyP95Ms }, failureRate: s.simFailureRate, rateLimited429Rate: s.sim429Rate },
-  } as StackProcessOptions;
-}
 
 /**
  * Wires a run: the chain client, storage, relay and inference modes of the config, and the local
@@ -224,7 +210,7 @@ function localEndpoints(config: VanaLoadConfig, m: StackManifest, logger: Logger
     apiUrl: m.apiUrl,
     relayerUrl: config.relay.url ?? `${m.apiUrl}/api/relay`,
     personalServerUrl: m.personalServerUrl,
-    storage: createStorageProvider(config, logger, { storageUrl: m.storageUrl }),
+    storage: storageOfStack(config, m, logger),
     wallets: createUserWallets(config.wallets.mnemonic ?? LOCAL_USERS_MNEMONIC),
     app: config.wallets.appPrivateKey ? privateKeyToAccount(config.wallets.appPrivateKey) : appAccount(),
     relayerKeys: {
@@ -233,6 +219,15 @@ function localEndpoints(config: VanaLoadConfig, m: StackManifest, logger: Logger
       fund: (log) => fundRelayers({ rpcUrl: m.rpcUrl, chainId: m.chainId, funder: deployerAccount(), relayers: accounts.map((a) => a.address), logger: log }),
     },
   };
+}
+
+/** The provider for the stack's own storage: its storage service, or its local S3 server. */
+function storageOfStack(config: VanaLoadConfig, m: StackManifest, logger: Logger): StorageProvider {
+  if (m.s3) {
+    const { endpoint, bucket, region, accessKeyId, secretAccessKey } = m.s3;
+    return createS3StorageProvider({ endpoint, bucket, region, accessKeyId, secretAccessKey, presignExpiryMs: config.storage.s3PresignExpiryMs, timeoutMs: config.timeouts.httpMs, logger });
+  }
+  return createStorageProvider(config, logger, { storageUrl: m.storageUrl! });
 }
 
 function remoteEndpoints(config: VanaLoadConfig, logger: Logger): TargetEndpoints {

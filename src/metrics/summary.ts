@@ -30,6 +30,8 @@ export interface BuildSummaryParameters {
   startedAt: number;
   endedAt: number;
   interrupted?: boolean;
+  /** Why the run stopped before its end, when its infrastructure failed (exit 3). */
+  stopped?: RunSummary['stopped'];
   /** `configForDisplay(config)`: never the raw config. */
   config: Record<string, unknown>;
   /** `node`, `platform` and `cpus` default to this process's. */
@@ -103,6 +105,7 @@ export function buildSummary({
   startedAt,
   endedAt,
   interrupted = false,
+  stopped,
   config,
   environment,
   targetRate,
@@ -124,6 +127,7 @@ export function buildSummary({
     endedAt,
     durationS: round3(durationS),
     interrupted,
+    ...(stopped ? { stopped } : {}),
     config,
     environment: { node: process.version, platform: process.platform, cpus: availableParallelism(), ...environment },
     counts: { ...counts },

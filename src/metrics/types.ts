@@ -117,6 +117,8 @@ export interface RunSummary {
   durationS: number;
   /** True when the run ended on SIGINT/SIGTERM/crash rather than completing. */
   interrupted: boolean;
+  /** Set when the run's infrastructure failed and stopped it (exit 3): what failed, as the error said. */
+  stopped?: { code: string; message: string };
   /** The config as displayed: secrets replaced by `<redacted>`. */
   config: Record<string, unknown>;
   environment: {

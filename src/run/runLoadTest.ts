@@ -25,7 +25,7 @@ import type { FlowResult } from '../client/types.ts';
 import type { StepRetry } from '../client/VanaLoadTestClient.ts';
 import { configForDisplay } from '../config/configForDisplay.ts';
 import type { VanaLoadConfig } from '../config/schema.ts';
-import { ConfigError, EXIT_CODES, type StepName } from '../errors.ts';
+import { ConfigError, EXIT_CODES, InfrastructureError, type StepName } from '../errors.ts';
 import { createCircuitBreaker, type CircuitBreaker } from '../load/circuitBreaker.ts';
 import { withRetry } from '../load/retry.ts';
 import { startLoadRun } from '../load/runLoadModel.ts';
@@ -271,6 +271,21 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
 
   let funding: FundingWorker | undefined;
   const fundingLatency = new LatencyHistogram();
+  // The stack or anvil died, or the relayer keys ran dry: nothing more can succeed. Stop starting
+  // flows, cut off the ones in flight (they are recorded as failed, class `infra`), write
+  // everything, and exit 3.
+  let fatal: InfrastructureError | undefined;
+  const onFatal = (): void => {
+    const reason: unknown = env.fatal.reason;
+    fatal = reason instanceof InfrastructureError ? reason : new InfrastructureError(String(reason), { code: 'INFRA_FAILED' });
+    logger.error({ code: fatal.code, err: fatal.message }, 'infrastructure failed: stopping the run');
+    print(`\n❌ ${fatal.shortMessage}: stopping the run (flows in flight are cut off)`);
+    for (const line of fatal.metaMessages) print(`   ${line}`);
+    stop.abort(fatal);
+    force.abort(fatal);
+  };
+  if (env.fatal.aborted) onFatal();
+  else env.fatal.addEventListener('abort', onFatal, { once: true });
   try {
     print(
       env.stack
@@ -423,7 +438,8 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
       milestone: milestone ? milestone.toUpperCase() : null,
       startedAt,
       endedAt,
-      interrupted,
+      interrupted: interrupted || fatal !== undefined,
+      ...(fatal ? { stopped: { code: fatal.code, message: fatal.shortMessage } } : {}),
       config: configForDisplay(config) as unknown as Record<string, unknown>,
       environment: { chainId: env.chainId, target: env.target, loadModel: model.kind },
       targetRate: stats.targetRate,
@@ -449,10 +465,18 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
     print('');
     print(formatFinalReport(summary, { color, title: params.title }));
     print(`\n📁 ${writer.dir}/: ${RESULT_FILES.flows}, ${RESULT_FILES.timeseries}, ${RESULT_FILES.summary}, ${RESULT_FILES.runLog}, report.html`);
-    const exitCode = interrupted ? EXIT_INTERRUPTED : summary.verdict === 'pass' ? EXIT_CODES.ok : EXIT_CODES.thresholdFailed;
-    if (interrupted) print(`Interrupted: exit ${EXIT_INTERRUPTED}; rebuild the figures later with \`vana-load report ${writer.dir}\``);
+    const exitCode = fatal
+      ? EXIT_CODES.infrastructure
+      : interrupted
+        ? EXIT_INTERRUPTED
+        : summary.verdict === 'pass'
+          ? EXIT_CODES.ok
+          : EXIT_CODES.thresholdFailed;
+    if (fatal) print(`Stopped: ${fatal.shortMessage} (${fatal.code}); exit ${EXIT_CODES.infrastructure}`);
+    else if (interrupted) print(`Interrupted: exit ${EXIT_INTERRUPTED}; rebuild the figures later with \`vana-load report ${writer.dir}\``);
     return { exitCode, summary, dir: writer.dir, stats };
   } finally {
+    env.fatal.removeEventListener('abort', onFatal);
     for (const s of signals) process.off(s, onSignal);
     await funding?.stop().catch(() => {});
     await prometheus?.stop().catch(() => {});

@@ -5,7 +5,7 @@
  */
 import type { Address, LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import type { VanaLoadConfig } from '../config/schema.ts';
+import { configField, type VanaLoadConfig } from '../config/schema.ts';
 import { ConfigError, InfrastructureError, VanaLoadError } from '../errors.ts';
 import { deployerAccount } from '../stack/devAccounts.ts';
 import { readManifest, type StackManifest } from '../stack/manifest.ts';
@@ -44,9 +44,7 @@ export interface ResolveWalletTargetParameters {
 
 /** The RPC URL of the stack `npm run dev` starts, for messages. */
 async function defaultLocalRpcUrl(): Promise<string> {
-  // Imported only on this error path: the module pulls in the whole stack (servers, anvil).
-  const { DEFAULT_STACK_PORTS } = await import('../cli/stackCommand.ts');
-  return `http://127.0.0.1:${DEFAULT_STACK_PORTS.anvil}`;
+  return `http://127.0.0.1:${configField('stack.anvilPort').spec.default as number}`;
 }
 
 const startStackHints = (): string[] => [

@@ -15,7 +15,14 @@ const manifestSchema = z.object({
   chainId: z.number().int().positive(),
   rpcUrl: z.string().url(),
   apiUrl: z.string().url(),
-  storageUrl: z.string().url(),
+  /** How `/api/relay` answers signed requests. */
+  relayResponse: z.enum(['submitted', 'pending']),
+  /** The storage service (stack storage local). */
+  storageUrl: z.string().url().optional(),
+  /** The local S3-compatible server (stack storage s3); its key pair is local-only, like the dev accounts. */
+  s3: z
+    .object({ endpoint: z.string().url(), bucket: z.string(), region: z.string(), accessKeyId: z.string(), secretAccessKey: z.string() })
+    .optional(),
   personalServerUrl: z.string().url(),
   granteeId: z.string().regex(/^\d+$/),
   contracts: z.object({
@@ -26,8 +33,8 @@ const manifestSchema = z.object({
     batchFunder: address,
   }),
   pids: z.object({ stack: z.number().int(), anvil: z.number().int() }),
-  /** Local-only accounts of the anvil dev mnemonic; real keys never go here. */
-  devAccounts: z.object({ deployer: address, app: address, relayers: z.array(address) }),
+  /** Addresses of the stack's accounts (never keys). */
+  accounts: z.object({ deployer: address, app: address, relayers: z.array(address) }),
 });
 
 /**

@@ -1,8 +1,14 @@
+import { parseEther, type Hex, type LocalAccount } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
 import { silentLogger } from '../logger.ts';
+import { createLocalStorageProvider } from '../storage/localStorageProvider.ts';
+import { createS3StorageProvider } from '../storage/s3StorageProvider.ts';
+import type { StorageProvider } from '../storage/StorageProvider.ts';
 import { startAnvil } from './anvil.ts';
 import { deployContracts, registerGrantee } from './deployContracts.ts';
 import { appAccount, deployerAccount, relayerAccount, LOCAL_SERVER_MNEMONIC } from './devAccounts.ts';
+import { startS3Server } from './s3Server.ts';
 import { startStorageService } from './storageService.ts';
 import { startPersonalServer, type PersonalServerBackend } from './personalServer/startPersonalServer.ts';
 import { createRelayerPool } from '../chain/relayerPool.ts';
@@ -35,6 +41,19 @@ export interface LocalStackOptions {
    */
   blockGasLimit?: number;
   relayerCount?: number;
+  /**
+   * Keys of the API server's relayers, as a deployment is given them (secrets). Default:
+   * `relayerCount` dev accounts. Funded by the deployer up to 100 ETH each: local chain only.
+   */
+  relayerKeys?: readonly Hex[];
+  /** The app (grantee) key. Default: dev account 1. Funded by the deployer when it needs gas. */
+  appKey?: Hex;
+  /** Chain id of the anvil chain. Default 31337; 14800 rehearses Moksha. */
+  chainId?: number;
+  /** Where files go: `local` (the storage service, default) or `s3` (a local S3-compatible server). */
+  storage?: 'local' | 's3';
+  /** How `/api/relay` answers: `submitted` (default) or `pending` + `status_check`. */
+  relayResponse?: 'submitted' | 'pending';
   maxUploadBytes?: number;
   backend?: PersonalServerBackend;
   personalServerRateLimit?: boolean;
@@ -63,7 +82,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     blockTime = DEFAULT_BLOCK_TIME_SECONDS,
     blockGasLimit = DEFAULT_BLOCK_GAS_LIMIT,
     relayerCount = 4,
-    maxUploadBytes = 1_048_576,
+    relayerKeys,
+    appKey,
+    chainId = 31_337,
+    storage: storageKind = 'local',
+    relayResponse = 'submitted',
+    maxUploadBytes = 10 * 1_048_576,
     backend = { kind: 'sim', latency: { p50Ms: 0, p95Ms: 0 }, failureRate: 0 },
     personalServerRateLimit = false,
     logger = silentLogger(),
@@ -89,26 +113,40 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (!Number.isFinite(blockTime) || blockTime < 0) {
       throw new RangeError(`Expected blockTime >= 0 seconds (0 = automine), got ${blockTime}`);
     }
-    const anvil = await startAnvil({ host, port: anvilPort, gasLimit: BigInt(blockGasLimit), ...(blockTime > 0 ? { blockTime } : {}), logger, ...(signal ? { signal } : {}) });
+    const anvil = await startAnvil({ host, port: anvilPort, chainId, gasLimit: BigInt(blockGasLimit), ...(blockTime > 0 ? { blockTime } : {}), logger, ...(signal ? { signal } : {}) });
     stops.push(() => anvil.stop());
     signal?.throwIfAborted();
 
     const deployer = deployerAccount();
-    const app = appAccount();
+    const app: LocalAccount = appKey ? privateKeyToAccount(appKey) : appAccount();
+    const relayers: LocalAccount[] = relayerKeys ? relayerKeys.map((key) => privateKeyToAccount(key)) : Array.from({ length: relayerCount }, (_, i) => relayerAccount(i));
     const contracts = await deployContracts({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, deployer, logger });
+    // The app pays for its own registration: a key given from outside starts without funds.
+    await fundRelayers({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, funder: deployer, relayers: [app.address], balance: parseEther('1') });
     const granteeId = await registerGrantee({
       rpcUrl: anvil.rpcUrl,
       chainId: anvil.chainId,
       grantees: contracts.dataPortabilityGrantees,
       account: app,
     });
-    const relayers = Array.from({ length: relayerCount }, (_, i) => relayerAccount(i));
     await fundRelayers({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, funder: deployer, relayers: relayers.map((r) => r.address) });
     logger.info({ ms: Math.round(performance.now() - t0), contracts, blockTime }, 'chain ready');
     signal?.throwIfAborted();
 
-    const storage = await startStorageService({ host, port: storagePort, maxUploadBytes, logger });
-    stops.push(() => storage.stop());
+    let files: { storageUrl: string } | { s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string } };
+    let grantStorage: StorageProvider;
+    if (storageKind === 's3') {
+      const s3 = await startS3Server({ host, port: storagePort, bucket: 'vana-load', logger });
+      stops.push(() => s3.stop());
+      const { endpoint, bucket, region, accessKeyId, secretAccessKey } = s3;
+      files = { s3: { endpoint, bucket, region, accessKeyId, secretAccessKey } };
+      grantStorage = createS3StorageProvider({ endpoint, bucket, region, accessKeyId, secretAccessKey, presignExpiryMs: 3_600_000, timeoutMs: 30_000, logger });
+    } else {
+      const storage = await startStorageService({ host, port: storagePort, maxUploadBytes, logger });
+      stops.push(() => storage.stop());
+      files = { storageUrl: storage.url };
+      grantStorage = createLocalStorageProvider({ baseUrl: storage.url, timeoutMs: 30_000, logger });
+    }
 
     const personalServer = await startPersonalServer({
       host,
@@ -117,6 +155,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       permissionsAddress: contracts.dataPortabilityPermissions,
       serverMnemonic: LOCAL_SERVER_MNEMONIC,
       backend,
+      maxFileBytes: Math.max(maxUploadBytes, 16 * 1_048_576),
       ...(personalServerRateLimit ? { rateLimit: { perIpPerMinute: 60, operationsPerHour: 100, identityPerMinute: 120 } } : {}),
       logger,
     });
@@ -134,6 +173,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       relayerPool,
       personalServerUrl: personalServer.url,
       appAccount: app,
+      relayResponse,
+      grantStorage,
       logger,
     });
     stops.push(() => api.stop());
@@ -144,12 +185,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       chainId: anvil.chainId,
       rpcUrl: anvil.rpcUrl,
       apiUrl: api.url,
-      storageUrl: storage.url,
+      relayResponse,
+      ...files,
       personalServerUrl: personalServer.url,
       granteeId: granteeId.toString(),
       contracts,
       pids: { stack: process.pid, anvil: anvil.pid },
-      devAccounts: { deployer: deployer.address, app: app.address, relayers: relayers.map((r) => r.address) },
+      accounts: { deployer: deployer.address, app: app.address, relayers: relayers.map((r) => r.address) },
     };
     logger.info({ ms: Math.round(performance.now() - t0) }, 'stack ready');
     return { manifest, stop };
