@@ -118,4 +118,11 @@ describe('closedSchedule', () => {
       { kind: 'end', at: 700 },
     ]);
   });
+
+  it('numbers users from firstUserIndex', () => {
+    expect([...closedSchedule({ kind: 'closed', users: 2, firstUserIndex: 41 })]).toEqual([
+      { kind: 'user', at: 0, userIndex: 41 },
+      { kind: 'user', at: 0, userIndex: 42 },
+    ]);
+  });
 });

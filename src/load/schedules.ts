@@ -16,10 +16,11 @@ import type { ClosedLoadModel, LoadPhase, PoissonLoadModel, ScheduleEvent } from
  */
 export function* closedSchedule(model: ClosedLoadModel): Generator<ScheduleEvent, void, undefined> {
   const staggerMs = model.staggerMs ?? 0;
-  for (let userIndex = 0; userIndex < model.users; userIndex++) {
-    const at = userIndex * staggerMs;
+  const first = model.firstUserIndex ?? 0;
+  for (let i = 0; i < model.users; i++) {
+    const at = i * staggerMs;
     if (model.durationMs !== undefined && at >= model.durationMs) break;
-    yield { kind: 'user', at, userIndex };
+    yield { kind: 'user', at, userIndex: first + i };
   }
   if (model.durationMs !== undefined) yield { kind: 'end', at: model.durationMs };
 }

@@ -64,6 +64,8 @@ export interface ClosedLoadModel {
   durationMs?: number;
   /** User i starts its first flow at i × staggerMs (MS-03 staggered start). Default 0. */
   staggerMs?: number;
+  /** HD index of user 0; user i runs with `firstUserIndex + i` (MS-02 `--user-index`). Default 0. */
+  firstUserIndex?: number;
 }
 
 /** One phase of a phased model: a linear ramp from `from` to `to` over `durationMs`. */

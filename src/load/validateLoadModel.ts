@@ -19,6 +19,7 @@ export function validateLoadModel(model: LoadModel): void {
       if (model.iterations !== undefined) integer('closed.iterations', model.iterations, 0);
       if (model.durationMs !== undefined) positive('closed.durationMs', model.durationMs);
       if (model.staggerMs !== undefined) nonNegative('closed.staggerMs', model.staggerMs);
+      if (model.firstUserIndex !== undefined) integer('closed.firstUserIndex', model.firstUserIndex, 0);
       if (model.iterations === 0 && model.durationMs === undefined) {
         fail('closed.durationMs', 'a duration when iterations is 0 (repeat until the duration ends)', 'none');
       }

@@ -64,6 +64,8 @@ export interface FundingPoolOptions {
   workers: number;
   /** Wallets per funding transaction. */
   batchSize?: number;
+  /** Most wallets funded over the run (its planned flows), so none is paid for and left unused. */
+  maxWallets?: number;
 }
 
 export interface RunLoadTestParameters {
@@ -89,6 +91,10 @@ export interface RunLoadTestParameters {
   manifestPath?: string;
   /** Signals that stop the run gracefully. Default SIGINT and SIGTERM; [] for none (tests). */
   signals?: readonly NodeJS.Signals[];
+  /** Told as each step of each flow ends (MS-02 prints its single flow step by step). */
+  onStep?: (step: StepName, ms: number, ok: boolean) => void;
+  /** Told as each flow ends, after it was recorded (MS-02 prints the flow's details). */
+  onFlowFinished?: (result: FlowResult) => void;
 }
 
 export interface RunLoadTestResult {
@@ -305,8 +311,15 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
       }
     }
     if (direct) {
-      funding = await startFunding(env, config, params.funding ?? DEFAULT_FUNDING, logger, (latencyMs) => fundingLatency.record(latencyMs));
-      print(`✅ Funding worker: keeps ${(params.funding ?? DEFAULT_FUNDING).poolSize} funded wallets ahead of arrivals (direct mode: users pay gas)`);
+      // Never fund more wallets than the run can use: on a real network each one costs money.
+      const planned = plannedFlows(model);
+      const asked = params.funding ?? DEFAULT_FUNDING;
+      const pool =
+        planned === undefined
+          ? asked
+          : { ...asked, poolSize: Math.min(asked.poolSize, planned), batchSize: Math.min(asked.batchSize ?? DEFAULT_FUNDING.batchSize!, planned), maxWallets: planned };
+      funding = await startFunding(env, config, pool, logger, (latencyMs) => fundingLatency.record(latencyMs));
+      print(`✅ Funding worker: keeps ${pool.poolSize} funded wallets ahead of arrivals (direct mode: users pay gas)`);
     } else {
       print('✅ User wallets derived on demand (HD index = user); relayed mode: the relayer pays gas');
     }
@@ -363,6 +376,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
         dataSize,
         scheduledAt: task.scheduledAt,
         ...(task.phase !== undefined ? { phase: task.phase } : {}),
+        ...(params.onStep ? { onStep: params.onStep } : {}),
         signal: flowSignal,
       });
     };
@@ -384,6 +398,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
             flowLines.push(line);
             print(`  ${line}`);
           }
+          params.onFlowFinished?.(result);
         },
         onDropped: (task, reason) => {
           collector.flowDropped(task.scheduledAt, task.phase);
@@ -534,6 +549,7 @@ async function startFunding(
     batchSize,
     bufferSize: Math.max(options.poolSize, batchSize),
     workers: options.workers,
+    ...(options.maxWallets !== undefined ? { lastIndex: options.maxWallets - 1 } : {}),
     // The local chain's dev funds cost nothing: the spend cap guards real networks only.
     ...(!local && config.wallets.maxSpendWei !== undefined ? { maxSpendWei: config.wallets.maxSpendWei } : {}),
     allowMainnet: config.wallets.allowMainnet,
