@@ -215,8 +215,11 @@ function localEndpoints(config: VanaLoadConfig, m: StackManifest, logger: Logger
     app: config.wallets.appPrivateKey ? privateKeyToAccount(config.wallets.appPrivateKey) : appAccount(),
     relayerKeys: {
       accounts,
-      // The local chain's deployer tops up the harness's relayers, whoever's keys they are.
-      fund: (log) => fundRelayers({ rpcUrl: m.rpcUrl, chainId: m.chainId, funder: deployerAccount(), relayers: accounts.map((a) => a.address), logger: log }),
+      // The dev keys are topped up by the local chain's deployer; keys the user gave are used as they are.
+      fund:
+        keys.length > 0
+          ? undefined
+          : (log) => fundRelayers({ rpcUrl: m.rpcUrl, chainId: m.chainId, funder: deployerAccount(), relayers: accounts.map((a) => a.address), logger: log }),
     },
   };
 }

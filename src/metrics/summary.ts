@@ -151,7 +151,8 @@ export function buildSummary({
     phases: totals.phases,
   };
   const verdicts = typeof thresholds === 'function' ? thresholds(summary) : [...thresholds];
-  return { ...summary, thresholds: verdicts, verdict: verdicts.every((verdict) => verdict.pass) ? 'pass' : 'fail' };
+  // A run its infrastructure stopped is never a pass, whatever the figures until then say.
+  return { ...summary, thresholds: verdicts, verdict: !stopped && verdicts.every((verdict) => verdict.pass) ? 'pass' : 'fail' };
 }
 
 // What the rebuild reads from each line: enough to trust it, loose so added fields pass through.

@@ -209,7 +209,8 @@ export function formatFinalReport(summary: RunSummary, { color = false, flowLine
   out.push(bold(`🚀 ${title ?? summary.milestone?.toUpperCase() ?? 'vana-load run'} — run ${summary.runId}`));
   out.push(`   ${env.loadModel} model · ${env.target} target · chain ${env.chainId ?? '-'} · node ${env.node} · ${env.platform} · ${env.cpus} CPUs`);
   out.push(`   ${formatClock(summary.durationS)} (${utc(summary.startedAt)} → ${utc(summary.endedAt)})`);
-  if (summary.interrupted) out.push(paint(color, '33', '   ⚠️  Interrupted: the figures cover the run until it was stopped.'));
+  if (summary.stopped) out.push(paint(color, '31', `   ❌ Stopped early: ${summary.stopped.message} (${summary.stopped.code}); the figures cover the run until then.`));
+  else if (summary.interrupted) out.push(paint(color, '33', '   ⚠️  Interrupted: the figures cover the run until it was stopped.'));
 
   if (flowLines !== undefined && flowLines.length > 0) {
     out.push('', bold('🔄 Flows:'));
@@ -303,7 +304,9 @@ export function formatFinalReport(summary: RunSummary, { color = false, flowLine
   }
 
   out.push('');
-  if (summary.verdict === 'pass') out.push(paint(color, '1;32', 'VERDICT: PASS'));
+  // A run its infrastructure stopped proves nothing about the thresholds, however they read.
+  if (summary.stopped) out.push(paint(color, '1;31', `VERDICT: STOPPED (${summary.stopped.code}: the infrastructure failed, exit 3)`));
+  else if (summary.verdict === 'pass') out.push(paint(color, '1;32', 'VERDICT: PASS'));
   else if (failed > 0) out.push(paint(color, '1;31', `VERDICT: FAIL (${failed} of ${summary.thresholds.length} thresholds failed)`));
   else out.push(paint(color, '1;31', `VERDICT: FAIL (${summary.interrupted ? 'run interrupted' : 'run failed'})`));
   return `${out.join('\n')}\n`;

@@ -15,6 +15,7 @@
  */
 import { once, setMaxListeners } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
 import type { LocalAccount } from 'viem';
 import { localChainAdvice } from '../stack/chainAdvice.ts';
 import { followSignals } from '../util/deadlineSignal.ts';
@@ -266,6 +267,8 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
       retry,
       ...(params.manifestPath !== undefined ? { manifestPath: params.manifestPath } : {}),
       ...(config.data.s2kCountByte !== undefined ? { s2kIterationCountByte: config.data.s2kCountByte } : {}),
+      // A stack this run spawns logs next to the run's own log.
+      stackOptions: { logFile: join(writer.dir, 'stack.log'), logLevel: config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'info' },
     });
   } catch (err) {
     for (const s of signals) process.off(s, onSignal);
