@@ -11,7 +11,7 @@ import { createUserWallets, LOCAL_USERS_MNEMONIC } from '../src/client/userWalle
 import type { FlowResult } from '../src/client/types.ts';
 import type { RunSummary, TimeseriesSample } from '../src/metrics/types.ts';
 import { appAccount, deployerAccount, DEV_MNEMONIC, LOCAL_SERVER_MNEMONIC, relayerAccount } from '../src/stack/devAccounts.ts';
-import { isProcessRunning } from '../src/stack/processAlive.ts';
+import { isProcessRunning } from '../src/util/processAlive.ts';
 import { TSX_LOADER_URL } from '../src/util/tsxLoader.ts';
 
 // MS-03 as a user runs it: a real process that spawns its own local stack, writes results/<run-id>/

@@ -12,7 +12,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FlowResult } from '../src/client/types.ts';
 import type { RunSummary } from '../src/metrics/types.ts';
-import { isProcessRunning } from '../src/stack/processAlive.ts';
+import { isProcessRunning } from '../src/util/processAlive.ts';
 import { TSX_LOADER_URL } from '../src/util/tsxLoader.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ensureStack, type StackHandle } from '../src/stack/ensureStack.ts';
 import { freePort } from '../src/stack/freePort.ts';
 import { parseManifest } from '../src/stack/manifest.ts';
-import { isProcessRunning } from '../src/stack/processAlive.ts';
+import { isProcessRunning } from '../src/util/processAlive.ts';
 
 async function waitUntil(predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

@@ -13,6 +13,7 @@ import { loadConfig, type ConfigFlags } from '../config/loadConfig.ts';
 import type { VanaLoadConfig } from '../config/schema.ts';
 import { EXIT_CODES } from '../errors.ts';
 import { TSX_LOADER_URL } from '../util/tsxLoader.ts';
+import { RUN_SIGNALS } from '../run/interruption.ts';
 import { exitCodeFor, formatError } from './exitWithError.ts';
 
 /** Flags a milestone defines itself; they win over the config flags of the same name. */
@@ -87,7 +88,7 @@ export async function runMilestoneMain(main: () => Promise<number>): Promise<nev
  */
 async function rerunOutsideTsxCli(): Promise<never> {
   const child = spawn(process.execPath, ['--import', TSX_LOADER_URL, ...process.argv.slice(1)], { stdio: 'inherit' });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  for (const signal of RUN_SIGNALS) process.on(signal, () => child.kill(signal));
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   process.exit(code ?? 128 + (signal === null ? 1 : osConstants.signals[signal]));
 }

@@ -7,7 +7,7 @@
 import { readdir } from 'node:fs/promises';
 import pidusage from 'pidusage';
 import type { Logger } from '../logger.ts';
-import { isProcessRunning } from '../stack/processAlive.ts';
+import { isProcessRunning } from '../util/processAlive.ts';
 import type { MetricsCollector } from './collector.ts';
 import type { BreakerState, ProcessSample, TimeseriesSample } from './types.ts';
 

@@ -13,12 +13,13 @@
  * 6. writes `summary.json` (with the threshold verdicts) and `report.html`, prints the final
  *    report, stops the stack if it started it, and returns the exit code.
  */
-import { once, setMaxListeners } from 'node:events';
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalAccount } from 'viem';
 import { localChainAdvice } from '../stack/chainAdvice.ts';
 import { followSignals } from '../util/deadlineSignal.ts';
+import { watchInterruption } from './interruption.ts';
 import { openFlowEnvironment, type FlowEnvironment } from '../client/flowEnvironment.ts';
 import { LOCAL_USERS_MNEMONIC } from '../client/userWallets.ts';
 import { dataSizeFor, generateUserData, seedFromString } from '../client/syntheticData.ts';
@@ -55,7 +56,7 @@ import { createHdWallets } from '../wallets/hdWallets.ts';
 import { startFundingWorker, type FundingWorker } from '../wallets/fundingWorker.ts';
 import { privateKeyToAccount } from 'viem/accounts';
 
-/** Exit code of a run stopped by Ctrl-C / SIGTERM (128 + SIGINT), whatever its figures. */
+/** Exit code of a run stopped by Ctrl-C (128 + SIGINT), whatever its figures; SIGTERM gives 143 (interruption.ts). */
 export const EXIT_INTERRUPTED = 130;
 
 export interface FundingPoolOptions {
@@ -106,12 +107,6 @@ export interface RunLoadTestResult {
   stats: LoadRunStats;
 }
 
-/**
- * One Ctrl-C can arrive twice: the terminal signals the whole process group, and `tsx` (the parent
- * process of `npx tsx script.ts`) relays it once more when the script's event loop has not
- * acknowledged it within tsx's 30 ms. A repeat this soon is that same Ctrl-C, not a second one.
- */
-const REPEATED_SIGNAL_WINDOW_MS = 1_000;
 
 const DEFAULT_FUNDING: FundingPoolOptions = { poolSize: 100, workers: 2, batchSize: 50 };
 
@@ -160,7 +155,8 @@ function plannedDurationS(model: LoadModel): number | undefined {
 }
 
 /**
- * Runs one load test and returns its exit code (0 pass, 1 a threshold failed, 130 interrupted).
+ * Runs one load test and returns its exit code (0 pass, 1 a threshold failed, 3 its infrastructure
+ * failed, 128 + signal when interrupted: 130 Ctrl-C, 143 SIGTERM).
  * Throws a `ConfigError` (exit 2) for bad thresholds or a bad model and an `InfrastructureError`
  * (exit 3) when the target cannot be reached; `runMilestoneMain` maps them.
  *
@@ -201,29 +197,15 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
   print(`   load model: ${describeModel(model)}`);
   print(`   results:    ${writer.dir}/`);
 
-  // Ctrl-C: the first stops new flows and drains; the second aborts flows in flight.
-  const stop = new AbortController();
-  const force = new AbortController();
-  // Every flow in flight listens on these: no listener-leak warning at 1000 in flight.
-  setMaxListeners(0, stop.signal, force.signal);
-  let interrupted = false;
-  let interruptedAt = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (!interrupted) {
-      interrupted = true;
-      interruptedAt = performance.now();
-      logger.warn({ signal }, 'interrupted: no new flows; draining');
-      print(`\n⚠️  ${signal}: no new flows; waiting up to ${config.timeouts.shutdownGraceMs / 1000}s for ${collector.inFlight} in flight (again to abort them)`);
-      stop.abort(new Error(`interrupted by ${signal}`));
-    } else if (performance.now() - interruptedAt < REPEATED_SIGNAL_WINDOW_MS) {
-      logger.debug({ signal }, 'signal repeated within the window: the same Ctrl-C');
-    } else if (!force.signal.aborted) {
-      print(`\n⚠️  ${signal} again: aborting flows in flight`);
-      force.abort(new Error(`aborted by a second ${signal}`));
-    }
-  };
-  const signals = params.signals ?? ['SIGINT', 'SIGTERM'];
-  for (const s of signals) process.on(s, onSignal);
+  // Ctrl-C, SIGTERM, a gone launcher or a failed infrastructure end the run early (interruption.ts).
+  const interruption = watchInterruption({
+    ...(params.signals !== undefined ? { signals: params.signals, watchLauncher: params.signals.length > 0 } : {}),
+    shutdownGraceMs: config.timeouts.shutdownGraceMs,
+    inFlight: () => collector.inFlight,
+    notice: print,
+    logger,
+  });
+  const { stop, force } = interruption;
 
   // 3. Retries and breaker around the client.
   const collector = createMetricsCollector();
@@ -233,7 +215,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
       maxAttempts: config.retry.maxAttempts,
       baseDelayMs: config.retry.baseDelayMs,
       maxDelayMs: config.retry.maxDelayMs,
-      signal: force.signal,
+      signal: force,
       onRetry: (info) => {
         onRetry();
         collector.stepRetried(step as StepName);
@@ -271,7 +253,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
       stackOptions: { logFile: join(writer.dir, 'stack.log'), logLevel: config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'info' },
     });
   } catch (err) {
-    for (const s of signals) process.off(s, onSignal);
+    interruption.dispose();
     process.off('exit', onExit);
     await writer.close();
     logFile.end();
@@ -283,15 +265,13 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
   // The stack or anvil died, or the relayer keys ran dry: nothing more can succeed. Stop starting
   // flows, cut off the ones in flight (they are recorded as failed, class `infra`), write
   // everything, and exit 3.
-  let fatal: InfrastructureError | undefined;
   const onFatal = (): void => {
     const reason: unknown = env.fatal.reason;
-    fatal = reason instanceof InfrastructureError ? reason : new InfrastructureError(String(reason), { code: 'INFRA_FAILED' });
+    const fatal = reason instanceof InfrastructureError ? reason : new InfrastructureError(String(reason), { code: 'INFRA_FAILED' });
     logger.error({ code: fatal.code, err: fatal.message }, 'infrastructure failed: stopping the run');
     print(`\n❌ ${fatal.shortMessage}: stopping the run (flows in flight are cut off)`);
     for (const line of fatal.metaMessages) print(`   ${line}`);
-    stop.abort(fatal);
-    force.abort(fatal);
+    interruption.fail(fatal);
   };
   if (env.fatal.aborted) onFatal();
   else env.fatal.addEventListener('abort', onFatal, { once: true });
@@ -352,7 +332,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
 
     const runFlow = async (task: FlowTask, signal: AbortSignal): Promise<FlowResult> => {
       // Not AbortSignal.any(): over these two run-long signals it would keep every flow's signal (src/util/deadlineSignal.ts).
-      const followed = followSignals([signal, force.signal]);
+      const followed = followSignals([signal, force]);
       try {
         return await runOneFlow(task, followed.signal);
       } finally {
@@ -388,7 +368,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
     const run = startLoadRun(model, {
       runFlow,
       gate: breaker,
-      signal: stop.signal,
+      signal: stop,
       drainTimeoutMs: config.timeouts.shutdownGraceMs,
       hooks: {
         onFlowStarted: (task) => collector.flowStarted(task.flowId, task.scheduledAt, task.phase),
@@ -447,6 +427,8 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
     const fundingStats = funding?.stats();
 
     // 5. Summary, verdicts, report.
+    const cause = interruption.cause;
+    const stoppedBy = cause?.kind === 'infrastructure' ? cause.error : undefined;
     const totals = collector.totals(endedAt);
     const fundingSummary = funding ? { funded: fundingStats?.funded ?? 0, latencyMs: fundingLatency.percentiles() } : null;
     const summary = buildSummary({
@@ -456,8 +438,8 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
       milestone: milestone ? milestone.toUpperCase() : null,
       startedAt,
       endedAt,
-      interrupted: interrupted || fatal !== undefined,
-      ...(fatal ? { stopped: { code: fatal.code, message: fatal.shortMessage } } : {}),
+      interrupted: interruption.cause !== undefined,
+      ...(stoppedBy ? { stopped: { code: stoppedBy.code, message: stoppedBy.shortMessage } } : {}),
       config: configForDisplay(config) as unknown as Record<string, unknown>,
       environment: { chainId: env.chainId, target: env.target, loadModel: model.kind },
       targetRate: stats.targetRate,
@@ -483,19 +465,13 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
     print('');
     print(formatFinalReport(summary, { color, title: params.title }));
     print(`\n📁 ${writer.dir}/: ${RESULT_FILES.flows}, ${RESULT_FILES.timeseries}, ${RESULT_FILES.summary}, ${RESULT_FILES.runLog}, report.html`);
-    const exitCode = fatal
-      ? EXIT_CODES.infrastructure
-      : interrupted
-        ? EXIT_INTERRUPTED
-        : summary.verdict === 'pass'
-          ? EXIT_CODES.ok
-          : EXIT_CODES.thresholdFailed;
-    if (fatal) print(`Stopped: ${fatal.shortMessage} (${fatal.code}); exit ${EXIT_CODES.infrastructure}`);
-    else if (interrupted) print(`Interrupted: exit ${EXIT_INTERRUPTED}; rebuild the figures later with \`vana-load report ${writer.dir}\``);
+    const exitCode = interruption.exitCode() ?? (summary.verdict === 'pass' ? EXIT_CODES.ok : EXIT_CODES.thresholdFailed);
+    if (stoppedBy) print(`Stopped: ${stoppedBy.shortMessage} (${stoppedBy.code}); exit ${exitCode}`);
+    else if (interruption.cause) print(`Interrupted: exit ${exitCode}; rebuild the figures later with \`vana-load report ${writer.dir}\``);
     return { exitCode, summary, dir: writer.dir, stats };
   } finally {
     env.fatal.removeEventListener('abort', onFatal);
-    for (const s of signals) process.off(s, onSignal);
+    interruption.dispose();
     await funding?.stop().catch(() => {});
     await prometheus?.stop().catch(() => {});
     if (env.stack?.owned) print('🧹 Stopping the local stack...');

@@ -1,4 +1,4 @@
-import { isProcessRunning } from './processAlive.ts';
+import { isProcessRunning } from '../util/processAlive.ts';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';

@@ -6,7 +6,7 @@ import { silentLogger } from '../logger.ts';
 import { DEFAULT_MANIFEST_PATH, readManifest, type StackManifest } from './manifest.ts';
 import type { StackProcessCommand, StackProcessMessage, StackProcessOptions } from './stackProcess.ts';
 import { TSX_LOADER_URL } from '../util/tsxLoader.ts';
-import { isProcessRunning } from './processAlive.ts';
+import { isProcessRunning } from '../util/processAlive.ts';
 
 export interface StackHandle {
   manifest: StackManifest;
