@@ -54,6 +54,11 @@ export interface FlowEnvironment {
    * keys ran dry or hit the spend cap, or the stack process this environment started exited.
    */
   fatal: AbortSignal;
+  /**
+   * Checks the local stack's processes now and returns the failure (aborting `fatal`) when one is
+   * gone: a flow that just failed on the network may have met a dead stack before the watcher did.
+   */
+  confirmAlive(): InfrastructureError | undefined;
   /** Stops the receipt watcher, the relay and, if this environment started it, the stack. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -164,6 +169,10 @@ export async function openFlowEnvironment(params: OpenFlowEnvironmentParameters)
       stack,
       processes,
       fatal: fatal.signal,
+      confirmAlive: () => {
+        stack?.checkNow?.();
+        return fatal.signal.aborted && fatal.signal.reason instanceof InfrastructureError ? fatal.signal.reason : undefined;
+      },
       close,
     };
   } catch (err) {

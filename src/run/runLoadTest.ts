@@ -334,7 +334,10 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
       // Not AbortSignal.any(): over these two run-long signals it would keep every flow's signal (src/util/deadlineSignal.ts).
       const followed = followSignals([signal, force]);
       try {
-        return await runOneFlow(task, followed.signal);
+        const result = await runOneFlow(task, followed.signal);
+        // A network failure may be the stack dying before the watcher saw it: then it is that.
+        const infra = !result.success && (result.error?.errorClass === 'network' || result.error?.errorClass === 'timeout') ? env.confirmAlive() : undefined;
+        return infra && result.error ? { ...result, error: { ...result.error, errorClass: 'infra', code: infra.code, message: infra.shortMessage.slice(0, 300) } } : result;
       } finally {
         followed.clear();
       }

@@ -14,6 +14,8 @@ export interface StackHandle {
   owned: boolean;
   /** Stops an owned stack and waits until its processes are gone; a no-op for an attached one. */
   stop(): Promise<void>;
+  /** With `onExit`: checks the stack's processes now (tells `onExit` if one is gone). */
+  checkNow?(): string | undefined;
 }
 
 export interface EnsureStackParameters {
@@ -68,17 +70,23 @@ export async function ensureStack({
 /** Tells `onExit` once when a pid of the manifest is gone, until the handle is stopped. */
 function watchStack(handle: StackHandle, onExit: (how: string) => void, intervalMs: number): StackHandle {
   let told = false;
-  const timer = setInterval(() => {
+  const check = (): string | undefined => {
+    if (told) return undefined;
     for (const [name, pid] of Object.entries(handle.manifest.pids)) {
-      if (told || isProcessRunning(pid)) continue;
+      if (isProcessRunning(pid)) continue;
       told = true;
       clearInterval(timer);
-      onExit(`${name} (pid ${pid}) is gone`);
+      const how = `${name} (pid ${pid}) is gone`;
+      onExit(how);
+      return how;
     }
-  }, intervalMs);
+    return undefined;
+  };
+  const timer = setInterval(check, intervalMs);
   timer.unref();
   return {
     ...handle,
+    checkNow: check,
     stop: async () => {
       told = true;
       clearInterval(timer);
