@@ -60,7 +60,14 @@ export function stackOptionsFromConfig(config: VanaLoadConfig): StackProcessOpti
     backend:
       s.inferenceBackend === 'openai'
         ? { kind: 'openai', baseUrl: s.openaiBaseUrl, model: s.openaiModel, ...(s.openaiApiKey ? { apiKey: s.openaiApiKey } : {}) }
-        : { kind: 'sim', latency: { p50Ms: s.simLatencyP50Ms, p95Ms: s.simLatencyP95Ms }, failureRate: s.simFailureRate, rateLimited429Rate: s.sim429Rate },
+        : {
+            kind: 'sim',
+            latency: { p50Ms: s.simLatencyP50Ms, p95Ms: s.simLatencyP95Ms },
+            failureRate: s.simFailureRate,
+            rateLimited429Rate: s.sim429Rate,
+            // --seed seeds the simulated latencies and errors of a stack this run spawns.
+            ...(config.load.seed !== undefined ? { seed: config.load.seed } : {}),
+          },
   } as StackProcessOptions;
 }
 

@@ -6,7 +6,7 @@ import { createWalletClient, custom, parseEther, type LocalAccount } from 'viem'
 import { STEP_NAMES, type StepName } from '../errors.ts';
 import { intFlag, loadMilestoneConfig, milestoneProgram } from '../cli/milestoneCli.ts';
 import { openFlowEnvironment, type FlowEnvironment } from '../client/flowEnvironment.ts';
-import { dataSizeFor, generateUserData, seedFromString } from '../client/syntheticData.ts';
+import { dataSizeFor, flowDataSeed, generateUserData } from '../client/syntheticData.ts';
 import type { FlowResult } from '../client/types.ts';
 import { configForDisplay } from '../config/configForDisplay.ts';
 import { createLogger } from '../logger.ts';
@@ -80,7 +80,7 @@ export async function runSingleFlowMilestone(argv: readonly string[]): Promise<n
 
     const testId = `ms02-${Date.now().toString(36)}`;
     const dataSize = dataSizeFor(opts.userIndex, config.data.size);
-    const data = generateUserData(seedFromString(`${testId}:${opts.userIndex}`), dataSize);
+    const data = generateUserData(flowDataSeed(opts.userIndex, { seed: config.load.seed, testId }), dataSize);
     const result: FlowResult = await env.client.executeDataPortabilityFlow(data, config.data.prompt, testId, env.personalServerUrl, {
       account: user,
       userIndex: opts.userIndex,
