@@ -27,7 +27,7 @@ export interface RenderHtmlReportParameters {
 }
 
 // Nothing may leave the page: the report is read offline, often from a CI artifact.
-const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
+export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
 
 /**
  * The HTML report of a run as one self-contained page: uPlot, its stylesheet, the page script
@@ -133,7 +133,7 @@ function renderChart(chart: HtmlChart): string {
 }
 
 /** uPlot's browser build and stylesheet, read from node_modules so the report carries them. */
-function readUplotAssets(): { js: string; css: string; version: string } {
+export function readUplotAssets(): { js: string; css: string; version: string } {
   const require = createRequire(import.meta.url);
   const read = (file: string): string => readFileSync(require.resolve(`uplot/${file}`), 'utf8');
   const js = read('dist/uPlot.iife.min.js');
