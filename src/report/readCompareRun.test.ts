@@ -70,7 +70,7 @@ describe('readCompareRun', () => {
     const dir = join(root, 'bad-line');
     await writeCompareFixture(dir, { flows: 2, seed: 1 });
     await appendFile(join(dir, 'flows.jsonl'), '{"success":true,"e2eMs":-1,"steps":{}}\n');
-    expect(await failure(readCompareRun(dir))).toBe(`${join(dir, 'flows.jsonl')}: line 3 is not a flow result: e2eMs: Too small: expected number to be >=0`);
+    expect(await failure(readCompareRun(dir))).toBe(`${join(dir, 'flows.jsonl')}: line 3 is not a flow result: e2eMs: expected a duration in ms >= 0`);
   });
 
   it('error: a summary.json of another shape', async () => {
