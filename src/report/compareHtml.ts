@@ -11,11 +11,10 @@ import type { MetricStep } from '../metrics/types.ts';
 import { describeIssue } from './comparability.ts';
 import type { ProportionDifference, RunComparison, RunFacts } from './compare.ts';
 import { describeDifference, formatMetricValue, formatP } from './compareTable.ts';
-import { CONTENT_SECURITY_POLICY, readUplotAssets } from './html.ts';
+import { readUplotAssets, renderPageHead } from './html.ts';
 import { REPORT_COLORS, type HtmlTimeChart } from './htmlCharts.ts';
 import { HTML_CLIENT_SCRIPT } from './htmlClientScript.ts';
 import { escapeHtml, jsonForScript } from './htmlFormat.ts';
-import { HTML_STYLE } from './htmlStyle.ts';
 import { renderTable } from './htmlTables.ts';
 import type { RegressionVerdict } from './maxRegression.ts';
 
@@ -160,16 +159,7 @@ export function renderCompareHtml({ comparison, baselineTimes, candidateTimes, v
   const errorRows = comparison.errors.map((e) => [{ html: `<code>${escapeHtml(e.key)}</code>` }, String(e.baseline), String(e.candidate)]);
   const cpuRows = comparison.cpuMsPerFlow.map((c) => [c.process, c.baseline === null ? '—' : `${c.baseline.toFixed(1)} ms`, c.candidate === null ? '—' : `${c.candidate.toFixed(1)} ms`]);
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
-<title>${escapeHtml(title)}</title>
-<style>${uplot.css}</style>
-<style>${HTML_STYLE}${STYLE}</style>
-</head>
+  return `${renderPageHead(title, uplot.css, STYLE)}
 <body>
 <main>
 <header>

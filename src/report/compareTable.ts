@@ -8,6 +8,7 @@ import { describeIssue } from './comparability.ts';
 import type { ProportionDifference, RunComparison, RunFacts } from './compare.ts';
 import type { DifferenceEstimate } from './compareStats.ts';
 import type { RegressionMetricKind, RegressionVerdict } from './maxRegression.ts';
+import { table } from './terminal.ts';
 
 export interface FormatCompareReportOptions {
   color?: boolean;
@@ -45,13 +46,6 @@ export function describeDifference(kind: RegressionMetricKind, estimate: Differe
   const relative = kind === 'ratio' ? '' : ` (${percent(estimate.relative)})`;
   const level = `${Math.round((1 - alpha) * 1000) / 10}%`;
   return `${formatMetricValue(kind, estimate.difference, true)}${relative}, ${level} CI ${interval(kind, estimate.ci)}, p ${formatP(estimate.pValue)}`;
-}
-
-/** Columns two spaces apart, indented; `align` one letter per column (l/r), default left then right. */
-function columns(rows: readonly (readonly string[])[], align = 'l'): string[] {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  const pad = (cell: string, i: number): string => ((align[i] ?? (i === 0 ? 'l' : 'r')) === 'l' ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!));
-  return rows.map((row) => `  ${row.map(pad).join('  ')}`.trimEnd());
 }
 
 function describeRun(label: string, run: RunFacts): string {
@@ -103,7 +97,7 @@ export function formatCompareReport(comparison: RunComparison, { color = false, 
       ]);
     });
   }
-  out.push(...(comparison.steps.length === 0 ? ['  no step was measured in either run'] : columns(rows, 'lrrlrrrrlr')));
+  out.push(...(comparison.steps.length === 0 ? ['  no step was measured in either run'] : table(rows, 'lrrlrrrrlr')));
 
   out.push('', bold('Success and throughput (success over flows that ran; dropped arrivals apart)'));
   const rateRows: string[][] = [['metric', 'baseline', 'candidate', 'Δ', `${level} CI of Δ`, 'p', 'test']];
@@ -119,18 +113,18 @@ export function formatCompareReport(comparison: RunComparison, { color = false, 
   const t = comparison.throughput;
   if (t === null) rateRows.push(['flows_per_s', 'n/a', 'n/a', '', '', '', 'a run of no duration']);
   else rateRows.push(['flows_per_s', rate(t.baseline), rate(t.candidate), `${plus(t.difference, rate(t.difference))} (${percent(t.relative)})`, interval('rate', t.ci), formatP(t.pValue), 'Poisson rate']);
-  out.push(...columns(rateRows, 'lrrrlrl'));
+  out.push(...table(rateRows, 'lrrrlrl'));
 
   out.push('', bold('Errors: failed flows by step × class'));
   if (comparison.errors.length === 0) out.push('  none in either run');
-  else out.push(...columns([['step.class', 'baseline', 'candidate'], ...comparison.errors.map((e) => [e.key, String(e.baseline), String(e.candidate)])]));
+  else out.push(...table([['step.class', 'baseline', 'candidate'], ...comparison.errors.map((e) => [e.key, String(e.baseline), String(e.candidate)])]));
 
   out.push('', bold('CPU per flow (ms of CPU per completed flow, from summary.json; one figure per run, not tested)'));
   if (comparison.cpuMsPerFlow.length === 0) out.push('  not measured');
   else {
     const ms = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(1));
     const delta = (a: number | null, b: number | null): string => (a === null || b === null ? '' : `${plus(b - a, (b - a).toFixed(1))} (${percent(a === 0 ? null : (b - a) / a)})`);
-    out.push(...columns([['process', 'baseline', 'candidate', 'Δ'], ...comparison.cpuMsPerFlow.map((c) => [c.process, ms(c.baseline), ms(c.candidate), delta(c.baseline, c.candidate)])]));
+    out.push(...table([['process', 'baseline', 'candidate', 'Δ'], ...comparison.cpuMsPerFlow.map((c) => [c.process, ms(c.baseline), ms(c.candidate), delta(c.baseline, c.candidate)])]));
   }
 
   out.push('');
@@ -143,7 +137,7 @@ export function formatCompareReport(comparison: RunComparison, { color = false, 
       const why = v.regressed ? 'beyond the tolerance and significant' : !v.beyondTolerance ? 'within the tolerance' : 'beyond the tolerance but not significant';
       return [v.regressed ? '❌' : '✅', v.rule.expression, v.regressed ? 'REGRESSED' : 'ok', `${describeDifference(v.rule.kind, v.estimate, alpha)}: ${why}`];
     });
-    out.push(...columns(checkRows, 'llll').map((line, i) => (verdicts[i]!.regressed ? paint('31', line) : line)));
+    out.push(...table(checkRows, 'llll').map((line, i) => (verdicts[i]!.regressed ? paint('31', line) : line)));
     const regressed = verdicts.filter((v) => v.regressed);
     out.push('');
     if (regressed.length === 0) out.push(paint('1;32', `COMPARE: NO REGRESSION (${verdicts.length} rule(s) checked): exit 0`));
