@@ -36,6 +36,7 @@ describe('checkComparability', () => {
       (s.config.chain as Record<string, unknown>).txMode = 'direct';
       s.environment.vanaLoad = '0.2.0-test';
       s.environment.node = 'v22.1.0';
+      s.interrupted = true;
     });
     expect(checkComparability(summary(), candidate).map(describeIssue)).toEqual([
       'target: baseline local, candidate remote',
@@ -49,6 +50,7 @@ describe('checkComparability', () => {
       'tx mode: baseline relayed, candidate direct',
       `vana-load version: baseline ${VANA_LOAD_VERSION}, candidate 0.2.0-test`,
       'node version: baseline v20.19.0, candidate v22.1.0',
+      'interrupted: baseline false, candidate true',
     ]);
     expect(checkComparability(summary(), candidate).map((i) => i.severity).slice(0, 3)).toEqual(['refuse', 'refuse', 'warn']);
   });

@@ -4,7 +4,8 @@
  * (unless `--force`): the target (local stack vs a real network) and the kind of load model (a
  * closed model's latency and an open model's are different quantities). The others shift the
  * figures and are named loudly, but compared: a load model's users/rate, the data size, the S2K
- * count byte, block time, tx mode, inference backend, the vana-load and Node versions, the machine.
+ * count byte, block time, tx mode, inference backend, the vana-load and Node versions, the machine,
+ * and whether a run was interrupted.
  * The seed is not one of them: runs with other seeds are samples of the same thing.
  */
 import type { RunSummary } from '../metrics/types.ts';
@@ -61,6 +62,8 @@ const FIELDS: ReadonlyArray<{ field: string; severity: ComparabilitySeverity; re
   { field: 'node version', severity: 'warn', read: (s) => s.environment.node },
   { field: 'CPUs', severity: 'warn', read: (s) => s.environment.cpus },
   { field: 'platform', severity: 'warn', read: (s) => s.environment.platform },
+  // An interrupted run's figures cover only the part that ran.
+  { field: 'interrupted', severity: 'warn', read: (s) => s.interrupted },
 ];
 
 // null is a recorded "none" (a closed model's target rate); undefined was not recorded.

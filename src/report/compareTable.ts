@@ -74,6 +74,7 @@ export function formatCompareReport(comparison: RunComparison, { color = false, 
   }
 
   out.push('', bold(`Latency: Δ = candidate − baseline, ${level} CI of Δ by bootstrap (${comparison.resamples} resamples, seeded); p = larger of bootstrap and Mann-Whitney; * = p < ${alpha}`));
+  out.push('  P(slower): share of (candidate, baseline) flow pairs in which the candidate flow took longer (0.5 = no shift)');
   const rows: string[][] = [['step', 'n', 'P(slower)', 'stat', 'baseline', 'candidate', 'Δ', 'Δ%', `${level} CI of Δ`, 'p']];
   for (const s of comparison.steps) {
     const n = `${s.baselineCount}/${s.candidateCount}`;
