@@ -435,7 +435,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
       thresholds: (subject) => evaluateThresholds(thresholds, { ...subject, funding: fundingSummary }),
     });
     summary.funding = fundingSummary;
-    // The poisson model's seed (drawn when unset), else the config's: arrivals and data follow it.
+    // --seed, or the seed a poisson model drew without one (it reproduces the arrivals, not the data).
     const seed = stats.seed ?? config.load.seed;
     if (seed !== undefined) summary.environment.seed = seed;
     summary.scheduler = {
