@@ -7,6 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeHtmlReport } from '../src/report/html.ts';
 import { exampleRun } from '../src/report/htmlFixture.ts';
 import { launchChromium, type LaunchChromiumReturnType } from './launchChromium.ts';
+import { compareRuns } from '../src/report/compare.ts';
+import { writeCompareFixture } from '../src/report/compareFixture.ts';
+import { writeCompareHtml } from '../src/report/compareHtml.ts';
+import { readCompareRun } from '../src/report/readCompareRun.ts';
 
 // The report must draw whatever the reader's locale. Chromium takes its language from LANG; under a
 // POSIX locale it reports `en-US@posix`, a tag Intl refuses (uPlot once failed to load on it).
@@ -189,6 +193,32 @@ for (const { name, lang, navigatorLanguage } of LOCALES) describe(`HTML report i
     expect(await page.locator('[data-empty="errors"]').textContent()).toMatch(/^No errors/);
     const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow, 'page wider than the screen').toBeLessThanOrEqual(0);
+    await page.context().close();
+  });
+
+  it('draws compare.html: both runs\' latency distribution per step, offline and without console errors', async () => {
+    const [a, b] = [join(dir, 'compare-a'), join(dir, 'compare-b')];
+    await writeCompareFixture(a, { flows: 150, seed: 1 });
+    await writeCompareFixture(b, { flows: 150, seed: 2, stepScale: { inference_wait: 1.4 } });
+    const [baseline, candidate] = [await readCompareRun(a), await readCompareRun(b)];
+    const path = join(b, 'compare.html');
+    await writeCompareHtml(path, { comparison: compareRuns(baseline, candidate), baselineTimes: baseline.times, candidateTimes: candidate.times });
+
+    const { page, requests, consoleErrors } = await openReport(await launchBrowser(), path, 1280);
+    const charts = (await page.evaluate(INSPECT_CHARTS)) as ChartInspection[];
+    const screenshot = join(dir, 'compare.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(`compare: ${path}, screenshot: ${screenshot}`);
+
+    expect(requests).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+    expect(charts.map((c) => c.id)).toEqual(['e2e', 'encrypt', 'upload_data', 'upload_grant', 'identity', 'wrap_key', 'sign', 'relay', 'confirm', 'inference_submit', 'inference_wait', 'verify'].map((s) => `cdf-${s}`));
+    for (const chart of charts) expect(chart.seriesPixels, `${chart.id} draws both runs`).toBeGreaterThan(200);
+    // Under the cursor, the legend reads x as a latency (ms, s), not as the run clock's m:ss.
+    await page.locator('[data-chart="cdf-e2e"] .u-over').hover();
+    const legend = page.locator('[data-chart="cdf-e2e"] .u-legend .u-series');
+    expect(await legend.first().textContent()).toMatch(/^time:?\s*\d+(\.\d+)? m?s$/);
+    expect(await legend.nth(2).textContent()).toMatch(/^candidate \(n 150\):?\s*\d+(\.\d+)?%$/);
     await page.context().close();
   });
 });

@@ -2,7 +2,8 @@
 /**
  * The `vana-load` command: `stack` (the local stack in the foreground, = `npm run dev`),
  * `report <dir>` (rebuild a run's summary.json and report.html, = `npm run report -- <dir>`) and
- * `memory <dir>` (is a process's memory flat over the run? = `npm run memory -- <dir>`).
+ * `memory <dir>` (is a process's memory flat over the run? = `npm run memory -- <dir>`) and
+ * `compare <baseline> <candidate>` (did a run get significantly worse? = `npm run compare -- <a> <b>`).
  * Other subcommands (run, wallets) are added by their issues.
  */
 import { Command, InvalidArgumentError } from 'commander';
@@ -18,8 +19,10 @@ import { runReportCommand } from './reportCommand.ts';
 import { DEFAULT_MANIFEST_PATH } from '../stack/manifest.ts';
 
 import { exitCodeFor, formatError } from './exitWithError.ts';
-import { durationFlag, durationMs } from './milestoneCli.ts';
+import { durationFlag, durationMs, numberFlag } from './milestoneCli.ts';
 import { runMemoryCommand } from './memoryCommand.ts';
+import { runCompareCommand } from './compareCommand.ts';
+import { MAX_REGRESSION_HELP } from '../report/maxRegression.ts';
 
 // The config's own parser (VANA_LOG_LEVEL): a level pino would throw on is a usage error here.
 const logLevelParser = configField('log.level').spec.parser as FieldParser<LevelWithSilent>;
@@ -87,6 +90,30 @@ program
   .option('--warmup <duration>', 'samples before this are left out of the slope (V8 grows its heap at first)', durationFlag('--warmup'), '5m')
   .action(async (dir: string, opts: { process: string; bucket: string; warmup: string }) => {
     await runMemoryCommand({ dir, process: opts.process, bucketS: durationMs(opts.bucket) / 1000, warmupS: durationMs(opts.warmup) / 1000 });
+  });
+
+program
+  .command('compare')
+  .description(
+    'compare a candidate run with a baseline: latency per step with bootstrap confidence intervals, success rates, throughput, errors, CPU per flow; ' +
+      'writes compare.html; exit 1 only when a --max-regression metric is worse beyond its tolerance and significantly so',
+  )
+  .argument('<baseline>', 'results directory of the baseline run')
+  .argument('<candidate>', 'results directory of the candidate run (compare.html is written there)')
+  .option('--max-regression <rule>', `tolerated worsening, repeatable; ${MAX_REGRESSION_HELP}`, (value: string, previous: string[]) => [...previous, value], [] as string[])
+  .option('--alpha <p>', 'two-sided significance level of the tests; intervals are 1 - alpha', numberFlag('--alpha', 0.0001, 0.5), 0.05)
+  .option('--force', 'compare runs with another target or load model kind (other differences only warn)')
+  .option('--out <file>', 'where to write compare.html (default <candidate>/compare.html)')
+  .action(async (baseline: string, candidate: string, opts: { maxRegression: string[]; alpha: number; force?: boolean; out?: string }) => {
+    const { exitCode } = await runCompareCommand({
+      baseline,
+      candidate,
+      maxRegressions: opts.maxRegression,
+      alpha: opts.alpha,
+      force: opts.force === true,
+      ...(opts.out !== undefined ? { out: opts.out } : {}),
+    });
+    process.exitCode = exitCode;
   });
 
 try {

@@ -27,6 +27,18 @@ function prng(seed: number): () => number {
   };
 }
 
+/**
+ * The seed of flow `flowId`'s synthetic data. With a run seed (`--seed` / `VANA_SEED`) it depends
+ * on that seed and the flow only, so two runs with the same seed encrypt the same bytes for each
+ * flow (what `vana-load compare` wants); without one, on the run's test id, so runs differ.
+ *
+ * @example
+ * generateUserData(flowDataSeed(3, { seed: 7, testId: 'ms-03-ab12' }), 'small'); // same for every run with seed 7
+ */
+export function flowDataSeed(flowId: number, { seed, testId }: { seed?: number | undefined; testId: string }): number {
+  return seedFromString(seed === undefined ? `${testId}:${flowId}` : `seed:${seed}:${flowId}`);
+}
+
 /** A 32-bit seed from any string (FNV-1a). */
 export function seedFromString(text: string): number {
   let h = 0x811c9dc5;

@@ -391,7 +391,8 @@ export const CONFIG_SCHEMA = {
     seed: optionalField({
       env: 'VANA_SEED',
       flag: '--seed',
-      description: 'Seed of the random choices (arrivals, data, jitter); unset = random, recorded in summary.json.',
+      description:
+        'Seed of the random choices: Poisson arrivals, synthetic data per flow, retry jitter, the sim backend of a stack the run spawns. Same seed = same load, for `vana-load compare`; unset = random. Recorded in summary.json.',
       parser: integer(0, 4_294_967_295),
     }),
   },

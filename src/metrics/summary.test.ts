@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -90,6 +90,14 @@ describe('buildSummary', () => {
     expect(summary.eventLoopLagMs).toEqual({ mean: 1, max: 2 });
     expect(buildSummary({ ...base, totals: collector.totals(), thresholds: [verdict(true), verdict(false)] }).verdict).toBe('fail');
   });
+
+  it("records the vana-load version of this checkout, which compare checks", () => {
+    const summary = buildSummary({
+      totals: createMetricsCollector().totals(), samples: [], runId: 'r', milestone: null, startedAt: T0, endedAt: T0, config: {}, environment: ENVIRONMENT,
+    });
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(summary.environment.vanaLoad).toBe(version);
+  });
 });
 
 describe('rebuildSummaryFromDir', () => {
@@ -108,6 +116,20 @@ describe('rebuildSummaryFromDir', () => {
     expect(live.counts).toEqual({ started: 501, completed: 500, succeeded: 450, failed: 50, dropped: 10 });
     const rebuilt = await rebuildSummaryFromDir(writer.dir);
     expect(rebuilt).toEqual(live);
+  });
+
+  it('keeps the version of an old summary.json that did not record one unknown, rather than stamping its own', async () => {
+    const writer = createResultsWriter({ resultsDir: mkdtempSync(join(tmpdir(), 'results-')), runId: 'run-old' });
+    const { collector, samples } = await recordRun(writer, 20);
+    const endedAt = samples.at(-1)?.t as number;
+    const old = buildSummary({
+      totals: collector.totals(endedAt), samples, runId: writer.runId, milestone: null, startedAt: T0, endedAt, config: {}, environment: ENVIRONMENT,
+    });
+    delete old.environment.vanaLoad;
+    await writer.writeSummary(old);
+    await writer.close();
+    const rebuilt = JSON.parse(JSON.stringify(await rebuildSummaryFromDir(writer.dir))) as typeof old;
+    expect(rebuilt.environment).toEqual(old.environment);
   });
 
   it('rebuilds a crashed run (no summary.json, cut-off last line) as interrupted, with the same percentiles', async () => {

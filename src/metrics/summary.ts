@@ -4,6 +4,7 @@
  * works for a run that crashed half-way. Both paths feed the same collector, so they agree.
  */
 import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -34,7 +35,7 @@ export interface BuildSummaryParameters {
   stopped?: RunSummary['stopped'];
   /** `configForDisplay(config)`: never the raw config. */
   config: Record<string, unknown>;
-  /** `node`, `platform` and `cpus` default to this process's. */
+  /** `node`, `platform`, `cpus` and `vanaLoad` default to this process's. */
   environment: Pick<RunSummary['environment'], 'chainId' | 'target' | 'loadModel'> & Partial<RunSummary['environment']>;
   /** Defaults to the mean `targetRate` of the samples, null when they have none. */
   targetRate?: number | null;
@@ -45,6 +46,9 @@ export interface BuildSummaryParameters {
   achievedRate?: number | null;
   thresholds?: ThresholdsInput;
 }
+
+/** This checkout's vana-load version, recorded in every new summary (`environment.vanaLoad`). */
+export const VANA_LOAD_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 const round3 = (value: number): number => Math.round(value * 1_000) / 1_000;
 export const mean = (values: readonly number[]): number => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
@@ -129,7 +133,7 @@ export function buildSummary({
     interrupted,
     ...(stopped ? { stopped } : {}),
     config,
-    environment: { node: process.version, platform: process.platform, cpus: availableParallelism(), ...environment },
+    environment: { node: process.version, platform: process.platform, cpus: availableParallelism(), vanaLoad: VANA_LOAD_VERSION, ...environment },
     counts: { ...counts },
     rates: {
       successRate: ratio(counts.succeeded, counts.completed + counts.dropped) ?? 0,
@@ -366,7 +370,8 @@ export async function rebuildSummaryFromDir(dir: string, { thresholds, onSkipped
     endedAt,
     interrupted,
     config: previous?.config ?? {},
-    environment: previous?.environment ?? { chainId: null, target: 'local', loadModel: 'unknown' },
+    // A rebuild cannot know which version wrote the flows: an old summary's own value, else none.
+    environment: { vanaLoad: undefined, ...(previous?.environment ?? { chainId: null, target: 'local', loadModel: 'unknown' }) },
     targetRate: previous?.rates.targetRate,
     achievedRate: previous?.rates.achievedRate,
     thresholds: thresholds ?? previous?.thresholds ?? [],

@@ -128,8 +128,15 @@ export interface RunSummary {
     chainId: number | null;
     target: 'local' | 'remote';
     loadModel: string;
-    /** PRNG seed of a poisson model, to reproduce its arrivals. */
+    /**
+     * The run's seed: `--seed` / `VANA_SEED`, or the one a poisson model drew. With `--seed`, the
+     * same seed gives the same arrivals and the same synthetic data per flow.
+     */
     seed?: number;
+    /** vana-load's version (package.json) that ran; absent in summaries written before 0.1.0 recorded it. */
+    vanaLoad?: string;
+    /** The load model as run, kind and parameters (`{ kind: 'closed', users: 10, iterations: 1 }`); absent in older summaries. */
+    loadModelParams?: Record<string, unknown>;
   };
   counts: { started: number; completed: number; succeeded: number; failed: number; dropped: number };
   rates: {

@@ -54,16 +54,7 @@ export function renderHtmlReport({ summary, samples, title }: RenderHtmlReportPa
     `${samples.length} samples`,
   ].join(' · ');
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
-<title>${escapeHtml(pageTitle)}</title>
-<style>${uplot.css}</style>
-<style>${HTML_STYLE}</style>
-</head>
+  return `${renderPageHead(pageTitle, uplot.css)}
 <body>
 <main>
 <header>
@@ -118,6 +109,23 @@ ${chart('rss')}
 </body>
 </html>
 `;
+}
+
+/**
+ * The start of a report page up to `</head>`: the CSP that keeps it offline, uPlot's stylesheet
+ * and the report's own (plus `extraStyle`). report.html and compare.html share it.
+ */
+export function renderPageHead(title: string, uplotCss: string, extraStyle = ''): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
+<title>${escapeHtml(title)}</title>
+<style>${uplotCss}</style>
+<style>${HTML_STYLE}${extraStyle}</style>
+</head>`;
 }
 
 function isDrawn(chart: HtmlChart): boolean {

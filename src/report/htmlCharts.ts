@@ -11,7 +11,10 @@ export interface HtmlChartSeries {
   dashed?: boolean;
 }
 
-/** One time chart of the report, embedded as JSON and drawn with uPlot by the page script. */
+/**
+ * One chart of the report, embedded as JSON and drawn with uPlot by the page script: over time
+ * by default, over another quantity with `xUnit` (compare.html's latency distributions).
+ */
 export interface HtmlTimeChart {
   /** The chart container's `data-chart` value. */
   id: string;
@@ -19,9 +22,15 @@ export interface HtmlTimeChart {
   unit: HtmlChartUnit;
   /** `stackedBars`: one bar per sample, the first series on top of the stack. */
   kind: 'line' | 'stackedBars';
-  /** Seconds since the run began. */
+  /** Seconds since the run began, or values in `xUnit`. */
   x: number[];
   series: HtmlChartSeries[];
+  /** Unit of x when it is not time since the run began; the chart then has its own cursor. */
+  xUnit?: HtmlChartUnit;
+  /** Legend label of x; default `elapsed`. */
+  xLabel?: string;
+  /** Fixed top of the y axis (e.g. 100 for a CDF in percent); default 10 % above the largest value. */
+  yMax?: number;
 }
 
 /** A chart that has nothing to draw is replaced by this note. */

@@ -1,5 +1,5 @@
 /**
- * The page script of the HTML report, inlined after uPlot. It reads the chart specs of
+ * The page script of the HTML reports (report.html, compare.html), inlined after uPlot. It reads the chart specs of
  * `#report-data` (htmlCharts.ts), draws each with uPlot at the width of its container, redraws on
  * resize and marks `<body data-report-ready>` when done. Formatting follows htmlFormat.ts, shortened for axes.
  * Plain ES2019 in a string: it runs in the browser as is, with no build step.
@@ -54,6 +54,7 @@ export const HTML_CLIENT_SCRIPT = String.raw`
 
   function options(chart, width) {
     var fmt = FORMATS[chart.unit];
+    var xFmt = chart.xUnit ? FORMATS[chart.xUnit] : fmtElapsed;
     var single = chart.x.length === 1;
     var stacked = chart.kind === 'stackedBars';
     var series = chart.series.map(function (s) {
@@ -78,7 +79,8 @@ export const HTML_CLIENT_SCRIPT = String.raw`
     return {
       width: width,
       height: HEIGHT,
-      cursor: { sync: { key: 'run' } },
+      // Time charts share a cursor; a chart over another quantity has its own.
+      cursor: { sync: { key: chart.xUnit ? 'x-' + chart.id : 'run' } },
       legend: { live: true },
       scales: {
         x: {
@@ -90,14 +92,15 @@ export const HTML_CLIENT_SCRIPT = String.raw`
         },
         y: {
           range: function (u, min, max) {
+            if (chart.yMax != null) return [0, chart.yMax];
             return [0, max > 0 ? max * 1.1 : 1];
           },
         },
       },
       axes: [
         {
-          incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400],
-          values: function (u, splits) { return splits.map(fmtElapsed); },
+          incrs: chart.xUnit ? undefined : [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400],
+          values: function (u, splits) { return splits.map(xFmt); },
           grid: { stroke: '#eee' },
           ticks: { stroke: '#ddd' },
         },
@@ -109,7 +112,7 @@ export const HTML_CLIENT_SCRIPT = String.raw`
           ticks: { stroke: '#ddd' },
         },
       ],
-      series: [{ label: 'elapsed', value: function (u, v) { return v == null ? '—' : fmtElapsed(v); } }].concat(series),
+      series: [{ label: chart.xLabel || 'elapsed', value: function (u, v) { return v == null ? '—' : xFmt(v); } }].concat(series),
     };
   }
 

@@ -186,7 +186,7 @@ export interface FinalReportOptions {
 }
 
 /** Indented columns two spaces apart; `align` has one letter per column (`l`eft or `r`ight), default `lrrr…`. */
-function table(rows: readonly (readonly string[])[], align = 'l'): string[] {
+export function table(rows: readonly (readonly string[])[], align = 'l'): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   const pad = (cell: string, i: number): string =>
     (align[i] ?? (i === 0 ? 'l' : 'r')) === 'l' ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0);

@@ -20,9 +20,10 @@ import type { LocalAccount } from 'viem';
 import { localChainAdvice } from '../stack/chainAdvice.ts';
 import { followSignals } from '../util/deadlineSignal.ts';
 import { watchInterruption } from './interruption.ts';
+import { createSeededRandom } from '../util/seededRandom.ts';
 import { openFlowEnvironment, type FlowEnvironment } from '../client/flowEnvironment.ts';
 import { LOCAL_USERS_MNEMONIC } from '../client/userWallets.ts';
-import { dataSizeFor, generateUserData, seedFromString } from '../client/syntheticData.ts';
+import { dataSizeFor, flowDataSeed, generateUserData, seedFromString } from '../client/syntheticData.ts';
 import type { FlowResult } from '../client/types.ts';
 import type { StepRetry } from '../client/VanaLoadTestClient.ts';
 import { configForDisplay } from '../config/configForDisplay.ts';
@@ -209,9 +210,12 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
 
   // 3. Retries and breaker around the client.
   const collector = createMetricsCollector();
+  // With --seed the backoff jitter is seeded too; its draws still follow the order flows retry in.
+  const jitter = config.load.seed === undefined ? Math.random : createSeededRandom(seedFromString(`retry:${config.load.seed}`));
   const retry: StepRetry = (step, fn, onRetry) =>
     withRetry(() => fn(), {
       step,
+      random: jitter,
       maxAttempts: config.retry.maxAttempts,
       baseDelayMs: config.retry.baseDelayMs,
       maxDelayMs: config.retry.maxDelayMs,
@@ -354,7 +358,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
         account = env.wallets.account(task.userIndex);
       }
       const dataSize = dataSizeFor(task.flowId, dataChoice);
-      const data = generateUserData(seedFromString(`${testId}:${task.flowId}`), dataSize);
+      const data = generateUserData(flowDataSeed(task.flowId, { seed: config.load.seed, testId }), dataSize);
       return env.client.executeDataPortabilityFlow(data, config.data.prompt, testId, env.personalServerUrl, {
         account,
         flowId: task.flowId,
@@ -444,13 +448,15 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
       interrupted: interruption.cause !== undefined,
       ...(stoppedBy ? { stopped: { code: stoppedBy.code, message: stoppedBy.shortMessage } } : {}),
       config: configForDisplay(config) as unknown as Record<string, unknown>,
-      environment: { chainId: env.chainId, target: env.target, loadModel: model.kind },
+      environment: { chainId: env.chainId, target: env.target, loadModel: model.kind, loadModelParams: { ...model } },
       targetRate: stats.targetRate,
       achievedRate: stats.achievedRate,
       thresholds: (subject) => evaluateThresholds(thresholds, { ...subject, funding: fundingSummary }),
     });
     summary.funding = fundingSummary;
-    if (stats.seed !== null) summary.environment.seed = stats.seed;
+    // --seed, or the seed a poisson model drew without one (it reproduces the arrivals, not the data).
+    const seed = stats.seed ?? config.load.seed;
+    if (seed !== undefined) summary.environment.seed = seed;
     summary.scheduler = {
       targetRate: stats.targetRate,
       achievedRate: stats.achievedRate,

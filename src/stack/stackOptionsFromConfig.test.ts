@@ -21,6 +21,11 @@ describe('stackOptionsFromConfig', () => {
     expect(stackOptionsFromConfig(config)).toMatchObject({ chainId: 14800, storage: 's3', relayResponse: 'pending', relayerKeys: [key], appKey: key });
   });
 
+  it('seeds the sim backend of a spawned stack with --seed, and leaves it random without', () => {
+    expect(stackOptionsFromConfig(loadConfig({ env: { VANA_SEED: '7' } })).backend).toMatchObject({ kind: 'sim', seed: 7 });
+    expect(stackOptionsFromConfig(loadConfig({ env: {} })).backend).not.toHaveProperty('seed');
+  });
+
   it('error: refuses a block gas limit too small for a block of flows, naming the variable and flag', () => {
     const attempt = () => loadConfig({ env: { VANA_STACK_BLOCK_GAS_LIMIT: '1000000' } });
     expect(attempt).toThrow(ConfigError);

@@ -9,7 +9,7 @@ import type { StackProcessOptions } from './stackProcess.ts';
  * @example
  * const stack = await ensureStack({ stack: stackOptionsFromConfig(config) });
  */
-export function stackOptionsFromConfig(config: Pick<VanaLoadConfig, 'chain' | 'stack' | 'timeouts'>): StackProcessOptions {
+export function stackOptionsFromConfig(config: Pick<VanaLoadConfig, 'chain' | 'stack' | 'timeouts' | 'load'>): StackProcessOptions {
   const s = config.stack;
   return {
     blockTime: config.chain.blockTimeSeconds,
@@ -25,6 +25,13 @@ export function stackOptionsFromConfig(config: Pick<VanaLoadConfig, 'chain' | 's
     backend:
       s.inferenceBackend === 'openai'
         ? { kind: 'openai', baseUrl: s.openaiBaseUrl, model: s.openaiModel, timeoutMs: config.timeouts.inferenceMs, ...(s.openaiApiKey ? { apiKey: s.openaiApiKey } : {}) }
-        : { kind: 'sim', latency: { p50Ms: s.simLatencyP50Ms, p95Ms: s.simLatencyP95Ms }, failureRate: s.simFailureRate, rateLimited429Rate: s.sim429Rate },
+        : {
+            kind: 'sim',
+            latency: { p50Ms: s.simLatencyP50Ms, p95Ms: s.simLatencyP95Ms },
+            failureRate: s.simFailureRate,
+            rateLimited429Rate: s.sim429Rate,
+            // --seed seeds the simulated latencies and errors of a stack this run spawns.
+            ...(config.load.seed !== undefined ? { seed: config.load.seed } : {}),
+          },
   };
 }
