@@ -33,7 +33,8 @@ describe('checkComparability', () => {
       (s.config.data as Record<string, unknown>).size = 'large';
       (s.config.data as Record<string, unknown>).s2kCountByte = 96;
       (s.config.chain as Record<string, unknown>).blockTimeSeconds = 1;
-      (s.config.chain as Record<string, unknown>).txMode = 'direct';
+      (s.config.relay as Record<string, unknown>).mode = 'direct';
+      (s.config.inference as Record<string, unknown>).mode = 'personal-server';
       s.environment.vanaLoad = '0.2.0-test';
       s.environment.node = 'v22.1.0';
       s.interrupted = true;
@@ -47,7 +48,8 @@ describe('checkComparability', () => {
       'data size: baseline small, candidate large',
       "S2K count byte: baseline openpgp's default (224), candidate 96",
       'block time (s): baseline 0.2, candidate 1',
-      'tx mode: baseline relayed, candidate direct',
+      'relay mode: baseline api, candidate direct',
+      'inference mode: baseline proxy, candidate personal-server',
       `vana-load version: baseline ${VANA_LOAD_VERSION}, candidate 0.2.0-test`,
       'node version: baseline v20.19.0, candidate v22.1.0',
       'interrupted: baseline false, candidate true',

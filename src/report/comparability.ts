@@ -4,7 +4,7 @@
  * (unless `--force`): the target (local stack vs a real network) and the kind of load model (a
  * closed model's latency and an open model's are different quantities). The others shift the
  * figures and are named loudly, but compared: a load model's users/rate, the data size, the S2K
- * count byte, block time, tx mode, inference backend, the vana-load and Node versions, the machine,
+ * count byte, block time, relay, inference and storage modes, inference backend, the vana-load and Node versions, the machine,
  * and whether a run was interrupted.
  * The seed is not one of them: runs with other seeds are samples of the same thing.
  */
@@ -56,7 +56,9 @@ const FIELDS: ReadonlyArray<{ field: string; severity: ComparabilitySeverity; re
     },
   },
   { field: 'block time (s)', severity: 'warn', read: (s) => group(s, 'chain')?.blockTimeSeconds },
-  { field: 'tx mode', severity: 'warn', read: (s) => group(s, 'chain')?.txMode },
+  { field: 'relay mode', severity: 'warn', read: (s) => group(s, 'relay')?.mode },
+  { field: 'inference mode', severity: 'warn', read: (s) => group(s, 'inference')?.mode },
+  { field: 'storage provider', severity: 'warn', read: (s) => group(s, 'storage')?.provider },
   { field: 'inference backend', severity: 'warn', read: (s) => group(s, 'stack')?.inferenceBackend },
   { field: 'vana-load version', severity: 'warn', read: (s) => s.environment.vanaLoad },
   { field: 'node version', severity: 'warn', read: (s) => s.environment.node },

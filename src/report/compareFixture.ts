@@ -53,7 +53,10 @@ export const FIXTURE_T0 = 1_800_000_000_000;
 /** The config of an MS-03-like run, as `configForDisplay` groups it. */
 export const FIXTURE_CONFIG: Record<string, unknown> = {
   target: { kind: 'local' },
-  chain: { blockTimeSeconds: 0.2, txMode: 'relayed' },
+  chain: { blockTimeSeconds: 0.2 },
+  relay: { mode: 'api' },
+  inference: { mode: 'proxy' },
+  storage: { provider: 'local' },
   load: { model: 'closed', users: 10, concurrency: 10, seed: 7 },
   data: { size: 'small' },
   stack: { inferenceBackend: 'sim', simLatencyP50Ms: 0 },

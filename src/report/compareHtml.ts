@@ -168,7 +168,7 @@ export function renderCompareHtml({ comparison, baselineTimes, candidateTimes, v
 <span class="verdict ${verdict.cls}" data-verdict="${verdict.cls}">${verdict.text}</span>
 <div class="meta">${escapeHtml(runLine('baseline', baseline))}<br>${escapeHtml(runLine('candidate', candidate))}</div>
 </header>
-${issues === '' ? '<p class="method" data-comparability="match">Every recorded setting of the two runs matches (target, load model and its users/rate, data, S2K, block time, tx mode, backend, versions, machine).</p>' : `<div class="warning" data-comparability="differ"><b>The runs differ in these settings; differences below may come from them:</b><ul>${issues}</ul></div>`}
+${issues === '' ? '<p class="method" data-comparability="match">Every recorded setting of the two runs matches (target, load model and its users/rate, data, S2K, block time, relay/inference/storage modes, backend, versions, machine).</p>' : `<div class="warning" data-comparability="differ"><b>The runs differ in these settings; differences below may come from them:</b><ul>${issues}</ul></div>`}
 <section id="verdict">
 <h2>Regression checks (alpha ${comparison.alpha})</h2>
 <div class="table-wrap">${renderVerdicts(comparison, verdicts)}</div>

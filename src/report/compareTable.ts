@@ -67,7 +67,7 @@ export function formatCompareReport(comparison: RunComparison, { color = false, 
   const level = `${Math.round((1 - alpha) * 1000) / 10}%`;
   const out: string[] = [bold('vana-load compare'), describeRun('baseline', comparison.baseline), describeRun('candidate', comparison.candidate), ''];
 
-  if (comparison.comparability.length === 0) out.push('Comparability: every recorded setting matches (target, load model and its users/rate, data, S2K, block time, tx mode, backend, versions, machine)');
+  if (comparison.comparability.length === 0) out.push('Comparability: every recorded setting matches (target, load model and its users/rate, data, S2K, block time, relay/inference/storage modes, backend, versions, machine)');
   else {
     out.push(paint('1;33', `⚠️  The runs differ in ${comparison.comparability.length} setting(s); differences below may come from these:`));
     for (const issue of comparison.comparability) out.push(paint('33', `  ${issue.severity === 'refuse' ? '✋' : '⚠️ '} ${describeIssue(issue)}`));
