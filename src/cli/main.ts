@@ -40,7 +40,7 @@ const program = new Command('vana-load')
 
 // `vana-load stack` takes the config's stack settings (and the block time) as flags, env or .env,
 // so VANA_STACK_* mean the same for `npm run dev` as for a stack a milestone spawns.
-const stackConfigOptions = configOptions().filter((o) => o.key.startsWith('stack.') || o.key === 'chain.blockTimeSeconds');
+const stackConfigOptions = configOptions().filter((o) => o.key.startsWith('stack.') || o.key === 'chain.blockTimeSeconds' || o.key === 'contracts.permissionsAddress');
 const stackCommand = program
   .command('stack')
   .description('start the local stack (anvil + contracts, storage, personal server, API server) in the foreground; every option also reads its env var and .env');

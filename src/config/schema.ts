@@ -588,6 +588,14 @@ export const CONFIG_SCHEMA = {
       parser: privateKey(),
       secret: true,
     }),
+    forkUrl: optionalField({
+      env: 'VANA_STACK_FORK_URL',
+      flag: '--fork-url',
+      description:
+        "Local stack: fork this chain (anvil --fork-url) and use the contracts deployed there, found from VANA_PERMISSIONS_ADDRESS; set --stack-chain-id to the chain's id (14800 for Moksha). A rehearsal against real contracts with local servers.",
+      parser: url(),
+      secret: true,
+    }),
     relayerCount: field({
       env: 'VANA_STACK_RELAYERS',
       flag: '--relayers',

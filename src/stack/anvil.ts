@@ -51,6 +51,11 @@ export interface StartAnvilParameters {
   blockTime?: number;
   /** Default 31337. */
   chainId?: number;
+  /**
+   * Fork this chain (`--fork-url`): its state and deployed contracts, read lazily from it. The
+   * URL is never logged whole (it often carries an API key).
+   */
+  forkUrl?: string;
   /** Pre-funded dev accounts of the anvil mnemonic. Default 10. */
   accounts?: number;
   /** Block gas limit. Default 100M: room for ~80 first flows of a user per block in `blockTime` mode. */
@@ -192,6 +197,7 @@ export async function startAnvil(params: StartAnvilParameters = {}): Promise<Anv
       ...ANVIL_PRUNE_HISTORY_ARGS,
       '--transaction-block-keeper', String(ANVIL_TX_BLOCKS_KEPT),
       ...(blockTime === undefined ? [] : ['--block-time', String(blockTime)]),
+      ...(params.forkUrl === undefined ? [] : ['--fork-url', params.forkUrl]),
     ];
     try {
       return await launch({ binary, args, host, port: listenPort, chainId, startTimeoutMs, stopGraceMs, signal, log });
@@ -278,7 +284,8 @@ async function launch({ binary, args, host, port, chainId, startTimeoutMs, stopG
     await stop();
     throw new InfrastructureError(message, {
       code,
-      metaMessages: [`command: ${binary} ${args.join(' ')}`, `output (tail): ${tail.trim() || '(none)'}`],
+      // A fork URL often carries an API key: only its origin is shown.
+      metaMessages: [`command: ${binary} ${args.map((a, i) => (args[i - 1] === '--fork-url' ? originOf(a) : a)).join(' ')}`, `output (tail): ${tail.trim() || '(none)'}`],
       cause,
     });
   };
@@ -358,4 +365,12 @@ function startWatchdog(anvilPid: number, log: Logger): ChildProcess | undefined 
   watchdog.unref();
   (watchdog.stdin as Socket | null)?.unref();
   return watchdog;
+}
+
+function originOf(url: string): string {
+  try {
+    return `${new URL(url).origin}/…`;
+  } catch {
+    return '<fork url>';
+  }
 }

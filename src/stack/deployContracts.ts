@@ -255,3 +255,58 @@ export async function registerGrantee({
   logger.child({ module: 'deploy' }).info({ granteeId: event.args.granteeId.toString(), grantee: account.address }, 'grantee registered');
   return event.args.granteeId;
 }
+
+/**
+ * The addresses of contracts already deployed on a chain (a fork of Moksha, say), read through the
+ * Permissions contract's views as the client does, plus a BatchFunder of ours deployed there
+ * (direct mode funds user wallets with it). Fails with an `InfrastructureError` when `permissions`
+ * is no Permissions contract on that chain.
+ *
+ * @example
+ * const contracts = await discoverContracts({ rpcUrl, chainId, permissions: '0xD545…73eF', deployer: deployerAccount() });
+ */
+export async function discoverContracts({
+  rpcUrl,
+  chainId,
+  permissions,
+  deployer,
+  logger = silentLogger(),
+}: DeployContractsParameters & { permissions: Address }): Promise<DeployedContracts> {
+  const client = createPublicClient({ transport: rpcHttp(rpcUrl, { retryCount: 0 }) });
+  await checkChainId(client, rpcUrl, chainId);
+  const contract = { address: permissions, abi: dataPortabilityPermissionsAbi } as const;
+  let views: [Address, Address, Address];
+  try {
+    views = await Promise.all([
+      client.readContract({ ...contract, functionName: 'dataRegistry' }),
+      client.readContract({ ...contract, functionName: 'dataPortabilityServers' }),
+      client.readContract({ ...contract, functionName: 'dataPortabilityGrantees' }),
+    ]);
+  } catch (cause) {
+    throw new InfrastructureError(`No DataPortabilityPermissions contract at ${permissions} on chain ${chainId}`, { code: 'CONTRACTS_NOT_FOUND', cause });
+  }
+  const [bytecode, nonce, block] = await Promise.all([
+    readBytecode('BatchFunder'),
+    client.getTransactionCount({ address: deployer.address, blockTag: 'pending' }),
+    client.getBlock(),
+  ]);
+  const data = encodeDeployData({ abi: batchFunderAbi, bytecode });
+  const estimate = await client.estimateGas({ account: deployer.address, data });
+  const raw = await deployer.signTransaction({
+    type: 'eip1559',
+    chainId,
+    nonce,
+    data,
+    gas: estimate + (estimate * DEPLOY_GAS_MARGIN_PERCENT) / 100n,
+    maxFeePerGas: (block.baseFeePerGas ?? 0n) * 2n + PRIORITY_FEE,
+    maxPriorityFeePerGas: PRIORITY_FEE,
+  });
+  const receipt = await client.waitForTransactionReceipt({ hash: await client.sendRawTransaction({ serializedTransaction: raw }), pollingInterval: 50 });
+  if (receipt.status !== 'success' || !receipt.contractAddress) {
+    throw new InfrastructureError('Deployment step failed: BatchFunder', { code: 'CONTRACT_DEPLOY_FAILED', metaMessages: [`tx: ${receipt.transactionHash}`] });
+  }
+  const [dataRegistry, dataPortabilityServers, dataPortabilityGrantees] = views;
+  const contracts = { dataRegistry, dataPortabilityServers, dataPortabilityGrantees, dataPortabilityPermissions: permissions, batchFunder: receipt.contractAddress };
+  logger.child({ module: 'deploy' }).info({ contracts }, 'contracts discovered on the forked chain');
+  return contracts;
+}

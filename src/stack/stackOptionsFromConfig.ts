@@ -9,7 +9,7 @@ import type { StackProcessOptions } from './stackProcess.ts';
  * @example
  * const stack = await ensureStack({ stack: stackOptionsFromConfig(config) });
  */
-export function stackOptionsFromConfig(config: Pick<VanaLoadConfig, 'chain' | 'stack' | 'timeouts' | 'load'>): StackProcessOptions {
+export function stackOptionsFromConfig(config: Pick<VanaLoadConfig, 'chain' | 'stack' | 'timeouts' | 'load' | 'contracts'>): StackProcessOptions {
   const s = config.stack;
   return {
     blockTime: config.chain.blockTimeSeconds,
@@ -20,6 +20,8 @@ export function stackOptionsFromConfig(config: Pick<VanaLoadConfig, 'chain' | 's
     relayerCount: s.relayerCount,
     ...(s.relayerPrivateKeys.length > 0 ? { relayerKeys: s.relayerPrivateKeys } : {}),
     ...(s.appPrivateKey !== undefined ? { appKey: s.appPrivateKey } : {}),
+    ...(s.forkUrl !== undefined ? { forkUrl: s.forkUrl } : {}),
+    ...(s.forkUrl !== undefined && config.contracts.permissionsAddress !== undefined ? { forkPermissionsAddress: config.contracts.permissionsAddress } : {}),
     maxUploadBytes: s.maxUploadBytes,
     personalServerRateLimit: s.rateLimit,
     backend:

@@ -1,12 +1,13 @@
-import { parseEther, type Hex, type LocalAccount } from 'viem';
+import { parseEther, type Address, type Hex, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
+import { ConfigError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
 import { createLocalStorageProvider } from '../storage/localStorageProvider.ts';
 import { createS3StorageProvider } from '../storage/s3StorageProvider.ts';
 import type { StorageProvider } from '../storage/StorageProvider.ts';
 import { startAnvil } from './anvil.ts';
-import { deployContracts, registerGrantee } from './deployContracts.ts';
+import { deployContracts, discoverContracts, registerGrantee } from './deployContracts.ts';
 import { appAccount, deployerAccount, relayerAccount, LOCAL_SERVER_MNEMONIC } from './devAccounts.ts';
 import { startS3Server } from './s3Server.ts';
 import { startStorageService } from './storageService.ts';
@@ -54,6 +55,13 @@ export interface LocalStackOptions {
   storage?: 'local' | 's3';
   /** How `/api/relay` answers: `submitted` (default) or `pending` + `status_check`. */
   relayResponse?: 'submitted' | 'pending';
+  /**
+   * Fork a real chain instead of starting an empty one: anvil `--fork-url`, the contracts already
+   * deployed there (found from `forkPermissionsAddress`), our own BatchFunder added. Give
+   * `chainId` the forked chain's id (14800 for Moksha).
+   */
+  forkUrl?: string;
+  forkPermissionsAddress?: Address;
   maxUploadBytes?: number;
   backend?: PersonalServerBackend;
   personalServerRateLimit?: boolean;
@@ -87,6 +95,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     chainId = 31_337,
     storage: storageKind = 'local',
     relayResponse = 'submitted',
+    forkUrl,
+    forkPermissionsAddress,
     maxUploadBytes = 10 * 1_048_576,
     backend = { kind: 'sim', latency: { p50Ms: 0, p95Ms: 0 }, failureRate: 0 },
     personalServerRateLimit = false,
@@ -113,14 +123,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (!Number.isFinite(blockTime) || blockTime < 0) {
       throw new RangeError(`Expected blockTime >= 0 seconds (0 = automine), got ${blockTime}`);
     }
-    const anvil = await startAnvil({ host, port: anvilPort, chainId, gasLimit: BigInt(blockGasLimit), ...(blockTime > 0 ? { blockTime } : {}), logger, ...(signal ? { signal } : {}) });
+    if (forkUrl !== undefined && forkPermissionsAddress === undefined) {
+      throw new ConfigError('A fork needs the Permissions contract of the forked chain: VANA_PERMISSIONS_ADDRESS (--permissions-address)', { code: 'CONFIG_MISSING' });
+    }
+    const anvil = await startAnvil({
+      host,
+      port: anvilPort,
+      chainId,
+      gasLimit: BigInt(blockGasLimit),
+      ...(blockTime > 0 ? { blockTime } : {}),
+      // Forking reads the chain over the network: a slower start.
+      ...(forkUrl !== undefined ? { forkUrl, startTimeoutMs: 120_000 } : {}),
+      logger,
+      ...(signal ? { signal } : {}),
+    });
     stops.push(() => anvil.stop());
     signal?.throwIfAborted();
 
     const deployer = deployerAccount();
     const app: LocalAccount = appKey ? privateKeyToAccount(appKey) : appAccount();
     const relayers: LocalAccount[] = relayerKeys ? relayerKeys.map((key) => privateKeyToAccount(key)) : Array.from({ length: relayerCount }, (_, i) => relayerAccount(i));
-    const contracts = await deployContracts({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, deployer, logger });
+    const contracts = forkPermissionsAddress !== undefined && forkUrl !== undefined
+      ? await discoverContracts({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, permissions: forkPermissionsAddress, deployer, logger })
+      : await deployContracts({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, deployer, logger });
     // The app pays for its own registration: a key given from outside starts without funds.
     await fundRelayers({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, funder: deployer, relayers: [app.address], balance: parseEther('1') });
     const granteeId = await registerGrantee({
