@@ -24,6 +24,7 @@ export const SECRET_FIELD_NAMES = [
   'password',
   'encryptionKey',
   'authorization',
+  'forkUrl',
 ] as const;
 
 const redactPaths = SECRET_FIELD_NAMES.flatMap((name) => [name, `*.${name}`, `*.*.${name}`]);

@@ -20,6 +20,7 @@ import { exitCodeFor, formatError } from './exitWithError.ts';
 export function milestoneProgram(name: string, description: string, configure: (command: Command) => void = () => {}): Command {
   const command = new Command(name).description(description).showHelpAfterError().allowExcessArguments(false);
   configure(command);
+  command.option('--dry-run', 'print what the run would send and spend (transactions, gas × fee cap, wallets to fund, bytes to store) and exit 0, sending nothing');
   const own = new Set(command.options.map((o) => o.long));
   if (!own.has('--threshold')) {
     command.option('--threshold <expr>', "k6-style threshold, repeatable, e.g. 'e2e.p95<120s' or 'success_rate>=0.9'; overrides the milestone's default for the same metric", collect, []);

@@ -31,6 +31,16 @@ describe('generateEnvExample', () => {
 
   it('marks exactly the secret variables as SECRET', () => {
     const marked = [...generateEnvExample().matchAll(/^# SECRET: .*\n(?:# Example: .*\n)?# ([A-Z0-9_]+)=/gm)].map((m) => m[1]);
-    expect(marked).toEqual(['AWS_SECRET_ACCESS_KEY', 'VANA_MNEMONIC', 'VANA_FUNDER_PRIVATE_KEY', 'VANA_RELAYER_PRIVATE_KEYS', 'VANA_APP_PRIVATE_KEY', 'OPENAI_API_KEY']);
+    expect(marked).toEqual([
+      'AWS_SECRET_ACCESS_KEY',
+      'VANA_MNEMONIC',
+      'VANA_FUNDER_PRIVATE_KEY',
+      'VANA_RELAYER_PRIVATE_KEYS',
+      'VANA_APP_PRIVATE_KEY',
+      'VANA_STACK_RELAYER_PRIVATE_KEYS',
+      'VANA_STACK_APP_PRIVATE_KEY',
+      'VANA_STACK_FORK_URL',
+      'OPENAI_API_KEY',
+    ]);
   });
 });

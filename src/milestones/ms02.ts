@@ -7,7 +7,9 @@
 import { STEP_NAMES, type StepName } from '../errors.ts';
 import { intFlag, loadMilestoneConfig, milestoneProgram } from '../cli/milestoneCli.ts';
 import type { FlowResult } from '../client/types.ts';
+import type { ClosedLoadModel } from '../load/types.ts';
 import { runLoadTest } from '../run/runLoadTest.ts';
+import { dryRun } from '../run/dryRun.ts';
 
 const STEP_LABELS: Record<StepName, string> = {
   encrypt: 'Derive key + encrypt data',
@@ -56,11 +58,13 @@ export async function runSingleFlowMilestone(argv: readonly string[]): Promise<n
   const opts = program.opts<{ userIndex: number; threshold: string[] }>();
   const config = loadMilestoneConfig(program, { users: 1, concurrency: 1 });
   const out = process.stdout;
+  const model: ClosedLoadModel = { kind: 'closed', users: 1, iterations: 1, firstUserIndex: opts.userIndex };
+  if (program.opts<{ dryRun?: boolean }>().dryRun) return await dryRun({ milestone: 'ms-02', config, model, thresholds: opts.threshold });
   const { exitCode } = await runLoadTest({
     milestone: 'ms-02',
     title: 'Milestone 2: Single E2E Flow',
     config,
-    model: { kind: 'closed', users: 1, iterations: 1, firstUserIndex: opts.userIndex },
+    model,
     thresholds: opts.threshold,
     intro: [`👤 one flow, user index ${opts.userIndex} · data ${config.data.size} · relay ${config.relay.mode} · inference ${config.inference.mode}`],
     // One user: fund exactly one wallet in direct mode.

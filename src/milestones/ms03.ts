@@ -6,6 +6,7 @@
 import { durationFlag, durationMs as toMs, intFlag, loadMilestoneConfig, milestoneProgram } from '../cli/milestoneCli.ts';
 import type { ClosedLoadModel } from '../load/types.ts';
 import { runLoadTest } from '../run/runLoadTest.ts';
+import { dryRun } from '../run/dryRun.ts';
 
 interface Ms03Options {
   concurrent: number;
@@ -46,6 +47,7 @@ export async function runMultiUserMilestone(argv: readonly string[]): Promise<nu
     ...(durationMs !== undefined ? { iterations: 0, durationMs } : { iterations: 1 }),
     ...(staggerMs > 0 ? { staggerMs: staggerMs / users } : {}),
   };
+  if (program.opts<{ dryRun?: boolean }>().dryRun) return await dryRun({ milestone: 'ms-03', config, model, thresholds: opts.threshold });
   const { exitCode } = await runLoadTest({
     milestone: 'ms-03',
     title: 'Milestone 3: Multi-User Validation',

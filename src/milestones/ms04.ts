@@ -15,6 +15,7 @@
 import { durationFlag, durationMs, intFlag, loadMilestoneConfig, milestoneProgram, numberFlag } from '../cli/milestoneCli.ts';
 import type { LoadModel, LoadPhase } from '../load/types.ts';
 import { runLoadTest } from '../run/runLoadTest.ts';
+import { dryRun } from '../run/dryRun.ts';
 
 interface Ms04Options {
   users: number;
@@ -76,6 +77,7 @@ export async function runLoadPatternsMilestone(argv: readonly string[]): Promise
     model.kind === 'batched'
       ? `batched: ${opts.users} users in batches of ${opts.batchSize}, ${opts.delay} between batches`
       : `phased: ramp-up ${opts.rampUp} → sustain ${opts.sustain} at ${opts.rate === undefined ? `${opts.concurrency} concurrent users` : `${opts.rate}/s`} → ramp-down ${opts.rampDown}; at most ${opts.users} users`;
+  if (program.opts<{ dryRun?: boolean }>().dryRun) return await dryRun({ milestone: 'ms-04', config, model, thresholds: opts.threshold });
   const { exitCode, summary } = await runLoadTest({
     milestone: 'ms-04',
     title: 'Milestone 4: Load Pattern Testing',

@@ -9,6 +9,7 @@
 import { durationFlag, durationMs, intFlag, loadMilestoneConfig, milestoneProgram, numberFlag } from '../cli/milestoneCli.ts';
 import type { PoissonLoadModel } from '../load/types.ts';
 import { runLoadTest } from '../run/runLoadTest.ts';
+import { dryRun } from '../run/dryRun.ts';
 
 interface Ms05Options {
   users?: number;
@@ -70,6 +71,7 @@ export async function runStreamingMilestone(argv: readonly string[]): Promise<nu
     ...(config.load.seed !== undefined ? { seed: config.load.seed } : {}),
   };
   const direct = config.relay.mode === 'direct';
+  if (program.opts<{ dryRun?: boolean }>().dryRun) return await dryRun({ milestone: 'ms-05', config, model, thresholds: opts.threshold });
   const { exitCode } = await runLoadTest({
     milestone: 'ms-05',
     title: 'Milestone 5: Streaming Load Test',
