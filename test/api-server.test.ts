@@ -372,6 +372,37 @@ describe('POST /api/relay refuses before sending what would revert (cached gas l
     expect((await relayerState()).nonce).toBe(before.nonce + 1);
   });
 
+  it("error: answers 503 when the relayer cannot send, and that failed relay does not block the user's retry", async () => {
+    const broke = relayerAccount(12); // never funded
+    const brokePool = await createRelayerPool({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, accounts: [broke] });
+    const brokeApi = await startApiServer({
+      port: 0,
+      chainId: anvil.chainId,
+      rpcUrl: anvil.rpcUrl,
+      permissionsAddress: permissions,
+      relayerPool: brokePool,
+      personalServerUrl: 'http://127.0.0.1:1',
+      appAccount: appAccount(),
+    });
+    try {
+      const body = await relayBody(5_008);
+      const send = async () => {
+        const response = await fetch(`${brokeApi.url}/api/relay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        return { status: response.status, json: (await response.json()) as { hash: `0x${string}`; error: string } };
+      };
+      const failed = await send();
+      expect(failed.status).toBe(503);
+      expect(failed.json.error).toMatch(/insufficient funds/);
+      await fundRelayers({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, funder: deployerAccount(), relayers: [broke.address] });
+      const retried = await send();
+      expect(retried.status).toBe(200);
+      expect((await client.waitForTransactionReceipt({ hash: retried.json.hash, pollingInterval: 50 })).status).toBe('success');
+    } finally {
+      await brokeApi.stop();
+      await brokePool.stop();
+    }
+  });
+
   it("relays a user's next nonce once its previous relay is mined", async () => {
     const next = await relay(await relayBody(5_000, { nonce: 1n, grant: 'http://127.0.0.1:1/grants/5000-next.json', fileUrls: ['http://127.0.0.1:1/files/5000-next.bin'] }));
     expect(next.status).toBe(200);

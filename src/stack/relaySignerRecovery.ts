@@ -7,10 +7,10 @@
  * Where that build cannot load (a platform without a prebuilt binary), recovery runs on
  * `@noble/curves`, the same code viem uses, and `implementation` says so.
  */
-import { createRequire } from 'node:module';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { getAddress, isAddress, type Address, type Hex } from 'viem';
+import { loadNativeSecp256k1 } from '../chain/nativeSecp256k1.ts';
 import type { SignedServerFilesAndPermissionRequest } from '../protocol/relayerRequest.ts';
 
 type TypedData = SignedServerFilesAndPermissionRequest['typedData'];
@@ -102,12 +102,8 @@ export function hashServerFilesAndPermission({ domain, message }: TypedData): Ui
 type RecoverPublicKey = (rs: Uint8Array, recid: number, digest: Uint8Array) => Uint8Array;
 
 function loadNative(): RecoverPublicKey | undefined {
-  try {
-    const native = createRequire(import.meta.url)('secp256k1/bindings.js') as typeof import('secp256k1/bindings.js');
-    return (rs, recid, digest) => native.ecdsaRecover(rs, recid, digest, false);
-  } catch {
-    return undefined;
-  }
+  const native = loadNativeSecp256k1();
+  return native && ((rs, recid, digest) => native.ecdsaRecover(rs, recid, digest, false));
 }
 
 const recoverJs: RecoverPublicKey = (rs, recid, digest) =>
