@@ -104,6 +104,8 @@ export interface RelayerBenchResult {
   /** Answers `Refused before sending: …` (the preflight), and the server's count by reason. */
   refusals: number;
   refusedByReason: Record<string, number>;
+  /** The server's preflight simulation latency (last 1,024), ms. */
+  preflightSimulateMs?: { p50: number; p95: number; max: number };
   reverts: number;
   otherErrors: number;
   firstErrors: string[];
@@ -440,7 +442,7 @@ export async function runRelayerBench({
       const batch = await Promise.all(hashes.slice(i, i + 50).map((hash) => rpc.getTransactionReceipt({ hash }).catch(() => undefined)));
       for (const receipt of batch) receipts[receipt === undefined ? 'missing' : receipt.status === 'success' ? 'success' : 'reverted']++;
     }
-    const health = path === 'api' ? ((await (await fetch(new URL('/health', ready.apiUrl))).json()) as { preflight?: { refused: Record<string, number> } }) : {};
+    const health = path === 'api' ? ((await (await fetch(new URL('/health', ready.apiUrl))).json()) as { preflight?: { refused: Record<string, number>; simulateMs: { p50: number; p95: number; max: number } } }) : {};
     child.send({ type: 'stats' });
     const { stats: pool } = await nextMessage<ServerMessage, 'stats'>(child, 'stats', 10_000, 'bench server');
 
@@ -467,6 +469,7 @@ export async function runRelayerBench({
       nonceErrors,
       refusals,
       refusedByReason: health.preflight?.refused ?? {},
+      ...(health.preflight ? { preflightSimulateMs: health.preflight.simulateMs } : {}),
       reverts,
       otherErrors,
       firstErrors,
@@ -566,7 +569,7 @@ function report(result: RelayerBenchResult): string {
     `  mined:   ${result.mined} mined in ${result.minedSeconds} s → ${result.minedRate} tx/s; receipts ${result.receipts.success} success, ${result.receipts.reverted} reverted, ${result.receipts.missing} missing`,
     `  ${result.path === 'api' ? '/api/relay' : 'pool.submit'} latency: p50 ${result.latencyMs.p50} ms · p95 ${result.latencyMs.p95} ms · p99 ${result.latencyMs.p99} ms · max ${result.latencyMs.max} ms`,
     `  errors reaching clients: nonce ${result.nonceErrors} · revert ${result.reverts} · other ${result.otherErrors}${result.firstErrors.length ? ` (first: ${result.firstErrors.join(' | ')})` : ''}`,
-    `  refused before sending: ${result.refusals}${Object.keys(result.refusedByReason).length ? ` (${Object.entries(result.refusedByReason).map(([reason, n]) => `${reason} ${n}`).join(', ')})` : ''} · reverted on chain: ${result.receipts.reverted}`,
+    `  refused before sending: ${result.refusals}${Object.keys(result.refusedByReason).length ? ` (${Object.entries(result.refusedByReason).map(([reason, n]) => `${reason} ${n}`).join(', ')})` : ''} · reverted on chain: ${result.receipts.reverted}${result.preflightSimulateMs ? ` · preflight eth_call p50 ${result.preflightSimulateMs.p50} ms, p95 ${result.preflightSimulateMs.p95} ms, max ${result.preflightSimulateMs.max} ms` : ''}`,
     `  pool: resyncs ${result.pool.resyncs} · retries ${result.pool.retries} · replacements ${result.pool.replacements} · gap repairs ${result.pool.gapRepairs} · gas estimates ${result.pool.gasEstimates}`,
     `  CPU in the timed phase: client ${result.cpuSeconds.client} s · API server + pool ${result.cpuSeconds.server} s (${perTx(result.cpuSeconds.server)} ms/tx, ${share(result.cpuSeconds.server)} % of a core) · anvil ${result.cpuSeconds.anvil} s (${perTx(result.cpuSeconds.anvil)} ms/tx, ${share(result.cpuSeconds.anvil)} %) · load average ${result.loadAverage.start} → ${result.loadAverage.end}`,
   ];

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { createPublicClient, hexToBytes, keccak256, parseEventLogs, toHex, type Address, type Log, type PublicClient } from 'viem';
+import { createPublicClient, createTestClient, hexToBytes, keccak256, parseEventLogs, toHex, type Address, type Log, type PublicClient } from 'viem';
 import { HDKey, hdKeyToAccount, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPortabilityPermissionsAbi } from '../src/protocol/abis.ts';
@@ -101,7 +101,7 @@ describe('GET /health', () => {
       chainId: anvil.chainId,
       relayers: 4,
       pending: 0,
-      preflight: { checked: 0, passed: 0, refused: {}, inFlight: 0 },
+      preflight: { checked: 0, passed: 0, refused: {}, inFlight: 0, simulateMs: { p50: 0, p95: 0, max: 0 } },
     });
   });
 });
@@ -417,6 +417,45 @@ describe('POST /api/relay refuses before sending what would revert (cached gas l
     expect(byReason).toMatchObject({ GranteeNotFound: 1, ECDSAInvalidSignatureS: 1 });
     expect(health.preflight.passed).toBe(5);
     expect(health.preflight.checked).toBe(12);
+  });
+});
+
+describe('POST /api/relay while a relay is not mined yet (automine off)', () => {
+  const test = () => createTestClient({ mode: 'anvil', transport: rpcHttp(anvil.rpcUrl) });
+  afterAll(async () => {
+    await test().setAutomine(true);
+  });
+  const relay = async (body: string) => {
+    const response = await fetch(`${api.url}/api/relay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    return { status: response.status, json: (await response.json()) as { hash: `0x${string}`; error: string } };
+  };
+
+  it("error: refuses a user's next nonce with 409 until the previous relay is mined, then relays it", async () => {
+    await test().setAutomine(false);
+    const first = await relay(await relayBody(6_000));
+    expect(first.status).toBe(200);
+    const next = await relayBody(6_000, { nonce: 1n, grant: 'http://127.0.0.1:1/grants/6000-next.json', fileUrls: ['http://127.0.0.1:1/files/6000-next.bin'] });
+    expect(await relay(next)).toEqual({
+      status: 409,
+      json: {
+        type: 'error',
+        error: `Refused before sending: this user's relay ${first.json.hash} (nonce 0) is not mined yet; another one now would revert with InvalidNonce, send it after that one is mined`,
+      },
+    });
+    const otherUser = await relay(await relayBody(6_001, { fileUrls: ['http://127.0.0.1:1/files/api-test-6000.bin'] }));
+    expect(otherUser).toEqual({
+      status: 409,
+      json: {
+        type: 'error',
+        error: `Refused before sending: file URL http://127.0.0.1:1/files/api-test-6000.bin is registered by another user's relay ${first.json.hash}, not mined yet; this one would revert with NotFileOwner`,
+      },
+    });
+    await test().mine({ blocks: 1 });
+    expect((await client.getTransactionReceipt({ hash: first.json.hash })).status).toBe('success');
+    await test().setAutomine(true);
+    const later = await relay(next);
+    expect(later.status).toBe(200);
+    expect((await client.waitForTransactionReceipt({ hash: later.json.hash, pollingInterval: 50 })).status).toBe('success');
   });
 });
 

@@ -4,8 +4,9 @@
  * math with viem's own account, ~0.07 ms here. The bytes are the same (RFC 6979 deterministic
  * nonces, low s), so every other method is viem's.
  */
-import { keccak256, serializeTransaction, type Hex, type LocalAccount, type TransactionSerializable } from 'viem';
+import { hexToBytes, serializeTransaction, type Hex, type LocalAccount, type TransactionSerializable } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
+import { keccak256Bytes } from './keccak256Bytes.ts';
 import { loadNativeSecp256k1 } from './nativeSecp256k1.ts';
 
 type SignTransaction = LocalAccount['signTransaction'];
@@ -27,7 +28,7 @@ export function privateKeyToNativeSigningAccount(privateKey: Hex): PrivateKeyAcc
     const serializer = options?.serializer ?? serializeTransaction;
     // As viem: an EIP-4844 tx is signed without its sidecars.
     const signable = transaction.type === 'eip4844' ? { ...transaction, sidecars: false as const } : transaction;
-    const digest = Buffer.from(keccak256(serializer(signable)).slice(2), 'hex');
+    const digest = keccak256Bytes(hexToBytes(serializer(signable)));
     const { signature, recid } = native.ecdsaSign(digest, key);
     const bytes = Buffer.from(signature);
     const r: Hex = `0x${bytes.subarray(0, 32).toString('hex')}`;

@@ -48,10 +48,17 @@ export interface RelayPreflightCall {
   data: Hex;
 }
 
+/** Where a relay went: the relayer and its nonce (what tells that it is mined), and the hash. */
+export interface RelayPreflightSubmission {
+  hash: Hex;
+  relayer: Address;
+  nonce: number;
+}
+
 /** A passed check: tie it to the submission, which keeps its reservation until the tx is mined. */
 export interface RelayPreflightPass {
-  /** The submission's hash; a rejected one releases the reservation at once. */
-  track(hash: Promise<Hex>): void;
+  /** The submission (`RelayerPool.submit`); a rejected one releases the reservation at once. */
+  track(submission: Promise<RelayPreflightSubmission>): void;
 }
 
 export interface RelayPreflightStats {
@@ -61,6 +68,8 @@ export interface RelayPreflightStats {
   refused: Record<string, number>;
   /** Users with a relay in flight. */
   inFlight: number;
+  /** Latency of the simulation (`eth_call`) over the last 1,024 checks, ms. */
+  simulateMs: { p50: number; p95: number; max: number };
 }
 
 export interface RelayPreflight {
@@ -87,7 +96,7 @@ interface Reservation {
   fileUrls: readonly string[];
   at: number;
   /** Unset while the submission is in progress. */
-  hash?: Hex;
+  sent?: RelayPreflightSubmission;
 }
 
 const STATUS_OF_REASON: Record<string, 401 | 409 | 422> = { ECDSAInvalidSignatureS: 401, ECDSAInvalidSignature: 401 };
@@ -106,7 +115,7 @@ function describeRevert(name: string, args: readonly unknown[]): string {
  * @example
  * const preflight = createRelayPreflight({ rpc, to: permissions, from: pool.addresses[0], abi: relayErrorsAbi });
  * const pass = await preflight.check({ signer, nonce, fileUrls, signature, data });
- * pass.track(pool.submit({ to: permissions, data }).then((s) => s.hash));
+ * pass.track(pool.submit({ to: permissions, data }));
  */
 export function createRelayPreflight({ rpc, to, from, abi, reservationTtlMs = 600_000 }: CreateRelayPreflightParameters): RelayPreflight {
   const errorsAbi: Abi = abi.filter((item) => item.type === 'error');
@@ -115,6 +124,8 @@ export function createRelayPreflight({ rpc, to, from, abi, reservationTtlMs = 60
   /** Lowercase signer → its relay in flight; insertion order = age. */
   const bySigner = new Map<string, Reservation>();
   const byFile = new Map<string, Reservation>();
+  const simulateMs = new Float64Array(1024);
+  let simulations = 0;
 
   function refuse(reason: string, detail: string, status = STATUS_OF_REASON[reason] ?? 422): never {
     refused[reason] = (refused[reason] ?? 0) + 1;
@@ -146,7 +157,7 @@ export function createRelayPreflight({ rpc, to, from, abi, reservationTtlMs = 60
   }
 
   function refuseConflict(reservation: Reservation, signer: string, fileUrls: readonly string[]): never {
-    const tx = reservation.hash ?? 'being sent';
+    const tx = reservation.sent?.hash ?? 'being sent';
     if (reservation.signer === signer) {
       return refuse(
         'NonceInFlight',
@@ -158,14 +169,20 @@ export function createRelayPreflight({ rpc, to, from, abi, reservationTtlMs = 60
     return refuse('FileInFlight', `file URL ${url} is registered by another user's relay ${tx}, not mined yet; this one would revert with NotFileOwner`, 409);
   }
 
-  /** A reservation whose tx has a receipt no longer protects anything: the chain state shows it. */
+  /**
+   * Once its relayer's nonce is mined, a reservation protects nothing: the chain state shows the
+   * tx (landed or reverted) or what replaced it. Read from the relayer's nonce, not a receipt: a
+   * node that prunes history (the local anvil keeps 500 blocks) forgets receipts.
+   */
   async function mined(reservation: Reservation): Promise<boolean> {
-    if (reservation.hash === undefined) return false;
-    const receipt = await rpc.request<unknown>('eth_getTransactionReceipt', [reservation.hash]).catch(() => null);
-    return receipt !== null && receipt !== undefined;
+    const sent = reservation.sent;
+    if (sent === undefined) return false;
+    const count = await rpc.request<Hex>('eth_getTransactionCount', [sent.relayer, 'latest']).catch(() => undefined);
+    return count !== undefined && Number(count) > sent.nonce;
   }
 
   async function simulate(data: Hex): Promise<void> {
+    const started = performance.now();
     try {
       await rpc.request<Hex>('eth_call', [{ from, to, data }, 'latest']);
     } catch (err) {
@@ -198,7 +215,15 @@ export function createRelayPreflight({ rpc, to, from, abi, reservationTtlMs = 60
         }
       }
       refuse(name, `the transaction would revert with ${describeRevert(name, args)}`);
+    } finally {
+      simulateMs[simulations++ % simulateMs.length] = performance.now() - started;
     }
+  }
+
+  function latency(): RelayPreflightStats['simulateMs'] {
+    const sorted = simulateMs.slice(0, Math.min(simulations, simulateMs.length)).sort();
+    const at = (p: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0) * 10) / 10;
+    return { p50: at(0.5), p95: at(0.95), max: at(1) };
   }
 
   return {
@@ -224,16 +249,16 @@ export function createRelayPreflight({ rpc, to, from, abi, reservationTtlMs = 60
       for (const url of fileUrls) byFile.set(url, reservation);
       counts.passed++;
       return {
-        track(hash) {
-          hash.then(
-            (h) => {
-              reservation.hash = h;
+        track(submission) {
+          submission.then(
+            (sent) => {
+              reservation.sent = sent;
             },
             () => release(reservation),
           );
         },
       };
     },
-    stats: () => ({ ...counts, refused: { ...refused }, inFlight: bySigner.size }),
+    stats: () => ({ ...counts, refused: { ...refused }, inFlight: bySigner.size, simulateMs: latency() }),
   };
 }

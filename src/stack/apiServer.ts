@@ -242,9 +242,9 @@ export async function startApiServer({
     if (known) return known.hash;
     const hash = (async () => {
       const pass = await preflight?.check({ signer, nonce: message.nonce, fileUrls: message.fileUrls, signature, data });
-      const submitted = relayerPool.submit({ to: permissionsAddress, data, abi: dataPortabilityPermissionsAbi }).then((r) => r.hash);
+      const submitted = relayerPool.submit({ to: permissionsAddress, data, abi: dataPortabilityPermissionsAbi });
       pass?.track(submitted);
-      return await submitted;
+      return (await submitted).hash;
     })();
     submissions.set(key, { at: now, hash });
     hash.catch(() => submissions.delete(key));

@@ -2,14 +2,14 @@
  * Who signed a relay request: the EIP-712 digest of a `ServerFilesAndPermission` message and the
  * address it recovers to. This is the costliest step of `/api/relay`, so it is done in the fewest
  * operations: the digest is encoded for this one type (viem's generic `hashTypedData` walks the
- * types and validates every value, ~5× the cost) and the public key is recovered by
+ * types and validates every value, ~5× the cost; keccak is hash-wasm's) and the public key is recovered by
  * libsecp256k1 (npm `secp256k1`'s native build, ~20× faster than JS elliptic-curve math).
  * Where that build cannot load (a platform without a prebuilt binary), recovery runs on
  * `@noble/curves`, the same code viem uses, and `implementation` says so.
  */
-import { keccak_256 } from '@noble/hashes/sha3.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { getAddress, isAddress, type Address, type Hex } from 'viem';
+import { keccak256Bytes } from '../chain/keccak256Bytes.ts';
 import { loadNativeSecp256k1 } from '../chain/nativeSecp256k1.ts';
 import type { SignedServerFilesAndPermissionRequest } from '../protocol/relayerRequest.ts';
 
@@ -28,8 +28,8 @@ export interface CreateRelaySignerRecoveryParameters {
 }
 
 const utf8 = new TextEncoder();
-const keccak = (bytes: Uint8Array) => keccak_256(bytes);
-const keccakText = (text: string) => keccak_256(utf8.encode(text));
+const keccak = keccak256Bytes;
+const keccakText = (text: string) => keccak256Bytes(utf8.encode(text));
 
 const DOMAIN_TYPEHASH = keccakText('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)');
 // The contract's SERVER_FILES_AND_PERMISSION_TYPEHASH (0xaadba5e5…, PROTOCOL.md 2.3).
@@ -50,22 +50,18 @@ function addressWord(address: string): Uint8Array {
   return out;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  return Buffer.concat(parts);
-}
-
 const domainSeparators = new Map<string, Uint8Array>();
 function domainSeparator(domain: TypedData['domain']): Uint8Array {
   const key = `${domain.name}\n${domain.version}\n${domain.chainId}\n${domain.verifyingContract.toLowerCase()}`;
   let separator = domainSeparators.get(key);
   if (separator === undefined) {
-    separator = keccak(
-      concat([DOMAIN_TYPEHASH, keccakText(domain.name), keccakText(domain.version), word(domain.chainId), addressWord(domain.verifyingContract)]),
-    );
+    separator = keccak(DOMAIN_TYPEHASH, keccakText(domain.name), keccakText(domain.version), word(domain.chainId), addressWord(domain.verifyingContract));
     if (domainSeparators.size < 16) domainSeparators.set(key, separator);
   }
   return separator;
 }
+
+const EIP191_PREFIX = Uint8Array.of(0x19, 0x01);
 
 /**
  * The EIP-712 digest (`\x19\x01 ‖ domainSeparator ‖ hashStruct(message)`) of a parsed
@@ -77,26 +73,22 @@ function domainSeparator(domain: TypedData['domain']): Uint8Array {
  */
 export function hashServerFilesAndPermission({ domain, message }: TypedData): Uint8Array {
   const structHash = keccak(
-    concat([
-      MESSAGE_TYPEHASH,
-      word(message.nonce),
-      word(message.granteeId),
-      keccakText(message.grant),
-      keccak(concat(message.fileUrls.map(keccakText))),
-      keccak(concat(message.schemaIds.map(word))),
-      addressWord(message.serverAddress),
-      keccakText(message.serverUrl),
-      keccakText(message.serverPublicKey),
-      keccak(
-        concat(
-          message.filePermissions.map((permissions) =>
-            keccak(concat(permissions.map((p) => keccak(concat([PERMISSION_TYPEHASH, addressWord(p.account), keccakText(p.key)]))))),
-          ),
-        ),
+    MESSAGE_TYPEHASH,
+    word(message.nonce),
+    word(message.granteeId),
+    keccakText(message.grant),
+    keccak(...message.fileUrls.map(keccakText)),
+    keccak(...message.schemaIds.map(word)),
+    addressWord(message.serverAddress),
+    keccakText(message.serverUrl),
+    keccakText(message.serverPublicKey),
+    keccak(
+      ...message.filePermissions.map((permissions) =>
+        keccak(...permissions.map((p) => keccak(PERMISSION_TYPEHASH, addressWord(p.account), keccakText(p.key)))),
       ),
-    ]),
+    ),
   );
-  return keccak(concat([Uint8Array.of(0x19, 0x01), domainSeparator(domain), structHash]));
+  return keccak(EIP191_PREFIX, domainSeparator(domain), structHash);
 }
 
 type RecoverPublicKey = (rs: Uint8Array, recid: number, digest: Uint8Array) => Uint8Array;
@@ -107,7 +99,7 @@ function loadNative(): RecoverPublicKey | undefined {
 }
 
 const recoverJs: RecoverPublicKey = (rs, recid, digest) =>
-  secp256k1.Signature.fromBytes(concat([Uint8Array.of(recid), rs]), 'recovered').recoverPublicKey(digest).toBytes(false);
+  secp256k1.Signature.fromBytes(Buffer.concat([Uint8Array.of(recid), rs]), 'recovered').recoverPublicKey(digest).toBytes(false);
 
 /**
  * Creates the signer recovery of `/api/relay` (see the file header for why it is hand-made).
@@ -130,7 +122,7 @@ export function createRelaySignerRecovery({ implementation = 'auto' }: CreateRel
       const recid = v >= 27 ? v - 27 : v;
       if (recid !== 0 && recid !== 1) throw new Error(`invalid v ${v}`);
       const publicKey = recoverPublicKey(Buffer.from(signature.slice(2, 130), 'hex'), recid, hashServerFilesAndPermission(typedData));
-      return getAddress(`0x${Buffer.from(keccak(publicKey.subarray(1))).subarray(12).toString('hex')}`);
+      return getAddress(`0x${Buffer.from(keccak(publicKey.subarray(1)).subarray(12)).toString('hex')}`);
     },
   };
 }
