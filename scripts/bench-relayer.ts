@@ -1,12 +1,19 @@
 /**
  * Relayer benchmark: relayed `ServerFilesAndPermission` submissions per second through the API
- * server and its relayer pool, latency of `/api/relay`, nonce errors that reach clients, and a
- * drop-repair demo (a relayer's pending tx is dropped from the mempool; the watcher repairs it).
+ * server and its relayer pool, latency of `/api/relay`, nonce errors that reach clients, requests
+ * the preflight refused (by reason) and txs that reverted on chain, and a drop-repair demo (a
+ * relayer's pending tx is dropped from the mempool; the watcher repairs it).
  *
  *   npx tsx scripts/bench-relayer.ts [--submissions 2000] [--clients 64] [--relayers 4]
  *     [--gas cached|estimate|both] [--block-time 1] [--gas-limit 1000000000] [--path api|pool]
- *     [--no-demo] [--json]
+ *     [--preflight on|off] [--invalid 0] [--signer native|viem] [--no-demo] [--json]
  *   npm run bench -- relayer [same options]
+ *
+ * `--invalid N` mixes N requests that would revert into the stream (a nonce ahead of the chain,
+ * an unknown grantee, the high-s twin of a valid request, a second grant with a valid user's
+ * nonce, a valid user's file URL signed by another user): each must be refused, none may land.
+ * `--signer` is how the relayers sign their txs: `native` (default; libsecp256k1,
+ * src/chain/nativeSigningAccount.ts) or `viem` (viem's JS account, ~0.7 ms more per tx).
  *
  * Chain: interval mining by default (`--block-time 1`, 1B block gas). `--block-time 0` is anvil's
  * automine, which one block per tx caps at ~60-90 of these txs/s here, and which (anvil 1.7.1)
@@ -36,6 +43,7 @@ import { appAccount, deployerAccount, relayerAccount } from '../src/stack/devAcc
 import { freePort } from '../src/stack/freePort.ts';
 import { createRelayerPool, type GasLimitMode, type RelayerPoolStats } from '../src/chain/relayerPool.ts';
 import { fundRelayers } from '../src/chain/fundRelayers.ts';
+import { privateKeyToNativeSigningAccount } from '../src/chain/nativeSigningAccount.ts';
 import { nextMessage } from './benchChild.ts';
 import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
 
@@ -60,6 +68,12 @@ export interface RelayerBenchOptions {
   path?: 'api' | 'pool';
   /** Run the drop-repair demo after the throughput run. Default true. */
   repairDemo?: boolean;
+  /** The API server's preflight check (`api` path). Default true. */
+  preflight?: boolean;
+  /** Requests that would revert, mixed into the stream (`api` path). Default 0. */
+  invalid?: number;
+  /** How the relayers sign: `native` (libsecp256k1, default) or `viem`. */
+  signer?: 'native' | 'viem';
   /** Progress lines; default: stderr. */
   progress?: (line: string) => void;
 }
@@ -71,6 +85,9 @@ export interface RelayerBenchResult {
   gasMode: GasLimitMode;
   blockTime: number;
   path: 'api' | 'pool';
+  preflight: boolean;
+  invalid: number;
+  signer: 'native' | 'viem';
   /** Pre-signing (untimed): typed-data signatures per second in this process. */
   signsPerSecond: number;
   accepted: number;
@@ -84,11 +101,18 @@ export interface RelayerBenchResult {
   latencyMs: { p50: number; p95: number; p99: number; max: number };
   /** Non-2xx answers that blame a relayer nonce (what the pool must hide). */
   nonceErrors: number;
+  /** Answers `Refused before sending: …` (the preflight), and the server's count by reason. */
+  refusals: number;
+  refusedByReason: Record<string, number>;
+  /** The server's preflight simulation latency (last 1,024), ms. */
+  preflightSimulateMs?: { p50: number; p95: number; max: number };
   reverts: number;
   otherErrors: number;
   firstErrors: string[];
   /** CPU seconds used during the timed phase, per process. */
   cpuSeconds: { client: number; server: number; anvil: number };
+  /** 1-minute load average at the start and the end of the timed phase. */
+  loadAverage: { start: number; end: number };
   pool: RelayerPoolStats;
   repairDemo?: RepairDemoResult;
 }
@@ -106,6 +130,8 @@ export interface RepairDemoResult {
 
 interface ServeOptions {
   relayers: number;
+  preflight: boolean;
+  signer: 'native' | 'viem';
   gasMode: GasLimitMode;
   blockTime: number;
   /** Decimal string: IPC carries JSON. */
@@ -120,11 +146,19 @@ type ServerMessage =
 /** One `pool.submit` of the `pool` path, run inside the server process. */
 type DirectResult = { ms: number; hash: Hex } | { ms: number; errorClass: string; error: string };
 
+/** The same signature with s → n − s and v flipped: it recovers the same signer, and OZ ECDSA refuses it. */
+function highSTwin(signature: Hex): Hex {
+  const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+  const s = BigInt(`0x${signature.slice(66, 130)}`);
+  const v = Number.parseInt(signature.slice(130, 132), 16);
+  return `${signature.slice(0, 66)}${(n - s).toString(16).padStart(64, '0')}${(v === 27 || v === 0 ? v + 1 : v - 1).toString(16).padStart(2, '0')}` as Hex;
+}
+
 const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** The server side, run in the forked child: anvil + contracts + relayer pool + API server. */
-async function serve({ relayers: relayerCount, gasMode, blockTime, blockGasLimit }: ServeOptions): Promise<void> {
+async function serve({ relayers: relayerCount, preflight, signer, gasMode, blockTime, blockGasLimit }: ServeOptions): Promise<void> {
   const anvil = await startAnvil({ port: await freePort(), gasLimit: BigInt(blockGasLimit), ...(blockTime > 0 ? { blockTime } : {}) });
   const stops: Array<() => Promise<void>> = [() => anvil.stop()];
   const stopAll = async () => {
@@ -139,7 +173,9 @@ async function serve({ relayers: relayerCount, gasMode, blockTime, blockGasLimit
     grantees: contracts.dataPortabilityGrantees,
     account: appAccount(),
   });
-  const accounts = Array.from({ length: relayerCount }, (_, i) => relayerAccount(i));
+  const accounts = Array.from({ length: relayerCount }, (_, i) =>
+    signer === 'native' ? privateKeyToNativeSigningAccount(toHex(relayerAccount(i).getHdKey().privateKey!)) : relayerAccount(i),
+  );
   await fundRelayers({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, funder: deployerAccount(), relayers: accounts.map((a) => a.address) });
   const pool = await createRelayerPool({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, accounts, gas: { mode: gasMode } });
   stops.push(() => pool.stop());
@@ -151,6 +187,7 @@ async function serve({ relayers: relayerCount, gasMode, blockTime, blockGasLimit
     relayerPool: pool,
     personalServerUrl: 'http://127.0.0.1:1',
     appAccount: appAccount(),
+    preflight,
   });
   stops.push(() => api.stop());
   process.on('message', (message: { type: string; datas?: Hex[]; clients?: number }) => {
@@ -233,27 +270,31 @@ export async function runRelayerBench({
   blockGasLimit = 1_000_000_000n,
   path = 'api',
   repairDemo = true,
+  preflight = true,
+  invalid = 0,
+  signer = 'native',
   progress = (line) => process.stderr.write(`${line}\n`),
 }: RelayerBenchOptions = {}): Promise<RelayerBenchResult> {
-  const serveOptions: ServeOptions = { relayers, gasMode, blockTime, blockGasLimit: blockGasLimit.toString() };
+  const serveOptions: ServeOptions = { relayers, preflight, signer, gasMode, blockTime, blockGasLimit: blockGasLimit.toString() };
   const child = fork(fileURLToPath(import.meta.url), ['--serve', JSON.stringify(serveOptions)], {
     execArgv: process.execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {
     progress(
-      `starting anvil (${blockTime > 0 ? `${blockTime} s blocks` : 'automine'}) + contracts + ${relayers}-relayer pool + API server (gas mode ${gasMode}) in a child process`,
+      `starting anvil (${blockTime > 0 ? `${blockTime} s blocks` : 'automine'}) + contracts + ${relayers}-relayer pool (${signer} signing) + API server (gas mode ${gasMode}, preflight ${preflight ? 'on' : 'off'}) in a child process`,
     );
     const ready = await nextMessage<ServerMessage, 'ready'>(child, 'ready', 180_000, 'bench server');
     const rpc = createPublicClient({ transport: rpcHttp(ready.rpcUrl) });
 
     // Fresh users, derived on demand from a fixed seed: each signs its one flow with nonce 0.
     const root = HDKey.fromMasterSeed(hexToBytes(keccak256(toHex(`vana-load relayer bench ${Date.now()}`))));
-    progress(`signing ${submissions} relay requests (untimed)`);
+    const invalidCount = path === 'api' ? invalid : 0;
+    progress(`signing ${submissions} relay requests${invalidCount ? ` and ${invalidCount} that would revert` : ''} (untimed)`);
     const signStart = performance.now();
     const bodies: string[] = [];
     const datas: Hex[] = [];
-    for (let i = 0; i < submissions; i++) {
+    const sign = async (i: number, overrides: Partial<ServerFilesAndPermissionMessage> = {}) => {
       const account = hdKeyToAccount(root, { addressIndex: i });
       const server = hdKeyToAccount(root, { accountIndex: 1, addressIndex: i }).address;
       const message: ServerFilesAndPermissionMessage = {
@@ -266,15 +307,46 @@ export async function runRelayerBench({
         serverUrl: 'http://127.0.0.1:1',
         serverPublicKey: `0x04${'ab'.repeat(64)}`,
         filePermissions: [[{ account: server, key: 'cd'.repeat(257) }]],
+        ...overrides,
       };
-      const signed = await signRelayRequest({ account, chainId: ready.chainId, permissionsAddress: ready.permissions, message });
+      return { message, signed: await signRelayRequest({ account, chainId: ready.chainId, permissionsAddress: ready.permissions, message }) };
+    };
+    for (let i = 0; i < submissions; i++) {
+      const { message, signed } = await sign(i);
       if (path === 'pool') {
         datas.push(encodeFunctionData({ abi: dataPortabilityPermissionsAbi, functionName: 'addServerFilesAndPermissions', args: [message, signed.signature] }));
       } else {
         bodies.push(serializeSignedRelayRequest(signed));
       }
     }
-    const signsPerSecond = submissions / ((performance.now() - signStart) / 1000);
+    // Each one would revert, or makes a valid one (its twin) revert if it landed first.
+    const invalidBodies: string[] = [];
+    for (let k = 0; k < invalidCount; k++) {
+      const fresh = submissions + k;
+      const victim = k % submissions;
+      const victimAddress = hdKeyToAccount(root, { addressIndex: victim }).address;
+      switch (k % 5) {
+        case 0:
+          invalidBodies.push(serializeSignedRelayRequest((await sign(fresh, { nonce: 1n })).signed));
+          break;
+        case 1:
+          invalidBodies.push(serializeSignedRelayRequest((await sign(fresh, { granteeId: 1_000_000n })).signed));
+          break;
+        case 2: {
+          const request = JSON.parse(bodies[victim]!) as { signature: string };
+          invalidBodies.push(JSON.stringify({ ...request, signature: highSTwin(request.signature as Hex) }));
+          break;
+        }
+        case 3:
+          invalidBodies.push(serializeSignedRelayRequest((await sign(victim, { grant: `http://127.0.0.1:1/grants/${victimAddress}-second.json` })).signed));
+          break;
+        default:
+          invalidBodies.push(serializeSignedRelayRequest((await sign(fresh, { fileUrls: [`http://127.0.0.1:1/files/${victimAddress}.bin`] })).signed));
+      }
+    }
+    // Spread evenly through the stream.
+    for (let k = invalidBodies.length - 1; k >= 0; k--) bodies.splice(Math.round(((k + 1) * submissions) / (invalidBodies.length + 1)), 0, invalidBodies[k]!);
+    const signsPerSecond = (submissions + invalidCount) / ((performance.now() - signStart) / 1000);
 
     const nonceCount = async () => {
       const counts = await Promise.all(ready.relayers.map((address) => rpc.getTransactionCount({ address, blockTag: 'latest' })));
@@ -286,10 +358,12 @@ export async function runRelayerBench({
     const latencies: number[] = [];
     const hashes: Hex[] = [];
     let nonceErrors = 0;
+    let refusals = 0;
     let reverts = 0;
     let otherErrors = 0;
     const firstErrors: string[] = [];
     const cpuBefore = { client: process.cpuUsage(), server: await cpuSecondsOf(child.pid!), anvil: await cpuSecondsOf(ready.anvilPid) };
+    const loadAtStart = loadavg()[0]!;
 
     const start = performance.now();
     if (path === 'pool') {
@@ -328,6 +402,10 @@ export async function runRelayerBench({
               continue;
             }
             const error = `${answer.status} ${json.error ?? answer.text}`;
+            if (json.error?.startsWith('Refused before sending: ')) {
+              refusals++;
+              continue;
+            }
             if (firstErrors.length < 5) firstErrors.push(error);
             if (answer.status === 422) reverts++;
             else if (/nonce|replacement|already known|underpriced/i.test(error)) nonceErrors++;
@@ -355,6 +433,7 @@ export async function runRelayerBench({
       server: round((await cpuSecondsOf(child.pid!)) - cpuBefore.server, 2),
       anvil: round((await cpuSecondsOf(ready.anvilPid)) - cpuBefore.anvil, 2),
     };
+    const loadAverage = { start: round(loadAtStart, 2), end: round(loadavg()[0]!, 2) };
     agent.destroy();
 
     progress('checking receipts (untimed)');
@@ -363,6 +442,7 @@ export async function runRelayerBench({
       const batch = await Promise.all(hashes.slice(i, i + 50).map((hash) => rpc.getTransactionReceipt({ hash }).catch(() => undefined)));
       for (const receipt of batch) receipts[receipt === undefined ? 'missing' : receipt.status === 'success' ? 'success' : 'reverted']++;
     }
+    const health = path === 'api' ? ((await (await fetch(new URL('/health', ready.apiUrl))).json()) as { preflight?: { refused: Record<string, number>; simulateMs: { p50: number; p95: number; max: number } } }) : {};
     child.send({ type: 'stats' });
     const { stats: pool } = await nextMessage<ServerMessage, 'stats'>(child, 'stats', 10_000, 'bench server');
 
@@ -374,6 +454,9 @@ export async function runRelayerBench({
       gasMode,
       blockTime,
       path,
+      preflight: path === 'api' && preflight,
+      invalid: invalidCount,
+      signer,
       signsPerSecond: round(signsPerSecond, 0),
       accepted: hashes.length,
       submitSeconds: round(submitSeconds, 2),
@@ -384,10 +467,14 @@ export async function runRelayerBench({
       receipts,
       latencyMs: { p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? 0) },
       nonceErrors,
+      refusals,
+      refusedByReason: health.preflight?.refused ?? {},
+      ...(health.preflight ? { preflightSimulateMs: health.preflight.simulateMs } : {}),
       reverts,
       otherErrors,
       firstErrors,
       cpuSeconds,
+      loadAverage,
       pool,
     };
     if (repairDemo) result.repairDemo = await runRepairDemo(progress);
@@ -473,15 +560,18 @@ async function runRepairDemo(progress: (line: string) => void): Promise<RepairDe
 }
 
 function report(result: RelayerBenchResult): string {
+  const perTx = (seconds: number) => round((seconds * 1000) / Math.max(1, result.accepted + result.refusals), 2);
+  const share = (seconds: number) => round((100 * seconds) / Math.max(0.001, result.minedSeconds), 0);
   const lines = [
-    `  path ${result.path} · submissions ${result.submissions} · clients ${result.clients} · relayers ${result.relayers} · gas limit mode ${result.gasMode} · chain ${result.blockTime > 0 ? `${result.blockTime} s blocks` : 'automine'}`,
+    `  path ${result.path} · submissions ${result.submissions}${result.invalid ? ` + ${result.invalid} that would revert` : ''} · clients ${result.clients} · relayers ${result.relayers} (${result.signer} signing) · gas limit mode ${result.gasMode} · preflight ${result.preflight ? 'on' : 'off'} · chain ${result.blockTime > 0 ? `${result.blockTime} s blocks` : 'automine'}`,
     `  pre-signing (untimed): ${result.signsPerSecond} typed-data signatures/s`,
     `  submit:  ${result.accepted} accepted in ${result.submitSeconds} s → ${result.submitRate} tx/s`,
     `  mined:   ${result.mined} mined in ${result.minedSeconds} s → ${result.minedRate} tx/s; receipts ${result.receipts.success} success, ${result.receipts.reverted} reverted, ${result.receipts.missing} missing`,
     `  ${result.path === 'api' ? '/api/relay' : 'pool.submit'} latency: p50 ${result.latencyMs.p50} ms · p95 ${result.latencyMs.p95} ms · p99 ${result.latencyMs.p99} ms · max ${result.latencyMs.max} ms`,
     `  errors reaching clients: nonce ${result.nonceErrors} · revert ${result.reverts} · other ${result.otherErrors}${result.firstErrors.length ? ` (first: ${result.firstErrors.join(' | ')})` : ''}`,
+    `  refused before sending: ${result.refusals}${Object.keys(result.refusedByReason).length ? ` (${Object.entries(result.refusedByReason).map(([reason, n]) => `${reason} ${n}`).join(', ')})` : ''} · reverted on chain: ${result.receipts.reverted}${result.preflightSimulateMs ? ` · preflight eth_call p50 ${result.preflightSimulateMs.p50} ms, p95 ${result.preflightSimulateMs.p95} ms, max ${result.preflightSimulateMs.max} ms` : ''}`,
     `  pool: resyncs ${result.pool.resyncs} · retries ${result.pool.retries} · replacements ${result.pool.replacements} · gap repairs ${result.pool.gapRepairs} · gas estimates ${result.pool.gasEstimates}`,
-    `  CPU seconds in the timed phase: client ${result.cpuSeconds.client} · API server + pool ${result.cpuSeconds.server} · anvil ${result.cpuSeconds.anvil}`,
+    `  CPU in the timed phase: client ${result.cpuSeconds.client} s · API server + pool ${result.cpuSeconds.server} s (${perTx(result.cpuSeconds.server)} ms/tx, ${share(result.cpuSeconds.server)} % of a core) · anvil ${result.cpuSeconds.anvil} s (${perTx(result.cpuSeconds.anvil)} ms/tx, ${share(result.cpuSeconds.anvil)} %) · load average ${result.loadAverage.start} → ${result.loadAverage.end}`,
   ];
   const demo = result.repairDemo;
   if (demo) {
@@ -525,8 +615,27 @@ function parseArgs(argv: readonly string[]) {
     process.stderr.write(`Expected --path to be api or pool, got ${path}\n`);
     process.exit(2);
   }
+  const preflight = value('preflight') ?? 'on';
+  if (preflight !== 'on' && preflight !== 'off') {
+    process.stderr.write(`Expected --preflight to be on or off, got ${preflight}\n`);
+    process.exit(2);
+  }
+  const invalidRaw = value('invalid') ?? '0';
+  const invalid = Number(invalidRaw);
+  if (!Number.isSafeInteger(invalid) || invalid < 0 || (invalid > 0 && (path !== 'api' || preflight === 'off'))) {
+    process.stderr.write(`Expected --invalid to be an integer >= 0 (with --path api and --preflight on), got ${invalidRaw}\n`);
+    process.exit(2);
+  }
+  const signer = value('signer') ?? 'native';
+  if (signer !== 'native' && signer !== 'viem') {
+    process.stderr.write(`Expected --signer to be native or viem, got ${signer}\n`);
+    process.exit(2);
+  }
   return {
     path: path as 'api' | 'pool',
+    signer: signer as 'native' | 'viem',
+    preflight: preflight === 'on',
+    invalid,
     blockTime,
     blockGasLimit: BigInt(int('gas-limit', 1_000_000_000)),
     submissions: int('submissions', 2000),
@@ -561,13 +670,18 @@ async function main(argv: readonly string[]): Promise<void> {
       blockTime: args.blockTime,
       blockGasLimit: args.blockGasLimit,
       path: args.path,
+      preflight: args.preflight,
+      invalid: args.invalid,
+      signer: args.signer,
       repairDemo: args.demo && i === args.modes.length - 1,
     });
     results.push(result);
     process.stdout.write(`${report(result)}\n`);
   }
   if (args.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  const failed = results.some((r) => r.nonceErrors > 0 || r.accepted < r.submissions || r.receipts.success < r.accepted);
+  const failed = results.some(
+    (r) => r.nonceErrors > 0 || r.accepted < r.submissions || r.receipts.success < r.accepted || r.receipts.reverted > 0 || r.refusals !== r.invalid,
+  );
   process.exitCode = failed ? 1 : 0;
 }
 

@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
-import { createPublicClient, hexToBytes, keccak256, parseEventLogs, toHex, type Address, type Log, type PublicClient } from 'viem';
+import { createPublicClient, createTestClient, hexToBytes, keccak256, parseEventLogs, toHex, type Address, type Log, type PublicClient } from 'viem';
 import { HDKey, hdKeyToAccount, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPortabilityPermissionsAbi } from '../src/protocol/abis.ts';
 import type { ServerFilesAndPermissionMessage } from '../src/protocol/eip712.ts';
 import { serializeSignedRelayRequest, signRelayRequest } from '../src/protocol/relayerRequest.ts';
 import { startAnvil } from '../src/stack/anvil.ts';
-import { startApiServer, type ApiServer } from '../src/stack/apiServer.ts';
+import { startApiServer, type ApiServer, type TrustedServerResponse } from '../src/stack/apiServer.ts';
 import { deployContracts, registerGrantee } from '../src/stack/deployContracts.ts';
 import { appAccount, deployerAccount, relayerAccount } from '../src/stack/devAccounts.ts';
 import { freePort } from '../src/stack/freePort.ts';
@@ -93,10 +93,16 @@ afterAll(async () => {
 });
 
 describe('GET /health', () => {
-  it('reports the chain, the relayer count and the pending txs', async () => {
+  it('reports the chain, the relayer count, the pending txs and the preflight counts', async () => {
     const response = await fetch(`${api.url}/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok', chainId: anvil.chainId, relayers: 4, pending: 0 });
+    expect(await response.json()).toEqual({
+      status: 'ok',
+      chainId: anvil.chainId,
+      relayers: 4,
+      pending: 0,
+      preflight: { checked: 0, passed: 0, refused: {}, inFlight: 0, simulateMs: { p50: 0, p95: 0, max: 0 } },
+    });
   });
 });
 
@@ -129,11 +135,11 @@ describe('POST /api/relay', () => {
     expect(pool.stats().submitted - sentBefore).toBe(1);
   });
 
-  it('error: answers 422 with the decoded revert for a request signed with a used nonce', async () => {
+  it('error: answers 422 naming the revert for a request signed with a used nonce', async () => {
     // Another message (grant) with user 1's nonce 0, which the first test used.
     const { status, json } = await post('/api/relay', await relayBody(1, { grant: 'http://127.0.0.1:1/grants/1-late.json' }));
     expect(status).toBe(422);
-    expect(json).toEqual({ type: 'error', error: 'Execution reverted: InvalidNonce(1, 0)' });
+    expect(json).toEqual({ type: 'error', error: 'Refused before sending: the transaction would revert with InvalidNonce(expected 1, got 0)' });
   });
 
   it('error: answers 401 when the signature recovers to someone other than expectedUserAddress', async () => {
@@ -248,12 +254,13 @@ describe('POST /api/relay', () => {
   });
 });
 
-describe('POST /api/relay through a pool with cached gas limits (the default)', () => {
+describe('POST /api/relay refuses before sending what would revert (cached gas limits, the default)', () => {
   let cachedPool: RelayerPool;
   let cachedApi: ApiServer;
+  const relayer = relayerAccount(4);
   beforeAll(async () => {
-    await fundRelayers({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, funder: deployerAccount(), relayers: [relayerAccount(4).address] });
-    cachedPool = await createRelayerPool({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, accounts: [relayerAccount(4)] });
+    await fundRelayers({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, funder: deployerAccount(), relayers: [relayer.address] });
+    cachedPool = await createRelayerPool({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, accounts: [relayer] });
     cachedApi = await startApiServer({
       port: 0,
       chainId: anvil.chainId,
@@ -262,7 +269,6 @@ describe('POST /api/relay through a pool with cached gas limits (the default)', 
       relayerPool: cachedPool,
       personalServerUrl: 'http://127.0.0.1:1',
       appAccount: appAccount(),
-      signatureWorkers: 0, // recovers on the main thread: the other servers here use a worker
     });
   });
   afterAll(async () => {
@@ -270,22 +276,186 @@ describe('POST /api/relay through a pool with cached gas limits (the default)', 
     await cachedPool?.stop();
   });
 
-  it('submits a replay without simulating it once its shape is cached, and the replay reverts on chain', async () => {
-    let body = await relayBody(5_000);
-    const relay = async () => {
-      const response = await fetch(`${cachedApi.url}/api/relay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      return { status: response.status, json: (await response.json()) as { hash: `0x${string}` } };
-    };
-    const first = await relay();
+  const relay = async (body: string) => {
+    const response = await fetch(`${cachedApi.url}/api/relay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    return { status: response.status, json: (await response.json()) as { type: string; hash: `0x${string}`; error: string } };
+  };
+  const relayerState = async () => ({
+    nonce: await client.getTransactionCount({ address: relayer.address, blockTag: 'pending' }),
+    balance: await client.getBalance({ address: relayer.address }),
+    submitted: cachedPool.stats().submitted,
+  });
+  /** Posts a request that must be refused, and checks that the relayer sent nothing. */
+  const refused = async (body: string) => {
+    const before = await relayerState();
+    const answer = await relay(body);
+    expect(await relayerState()).toEqual(before);
+    return answer;
+  };
+
+  it('lands a valid request, which caches the gas limit of its shape', async () => {
+    const first = await relay(await relayBody(5_000));
     expect(first.status).toBe(200);
     expect((await client.waitForTransactionReceipt({ hash: first.json.hash, pollingInterval: 50 })).status).toBe('success');
-    // The same user nonce in another message of the same shape (a repeat of the same request would
-    // only get the first hash back).
-    body = await relayBody(5_000, { grant: 'http://127.0.0.1:1/grantz/5000.json' });
-    const replay = await relay();
-    expect(replay.status).toBe(200);
-    expect((await client.waitForTransactionReceipt({ hash: replay.json.hash, pollingInterval: 50 })).status).toBe('reverted');
     expect(cachedPool.stats().gasEstimates).toBe(1);
+  });
+
+  it('error: refuses a used nonce with 422 InvalidNonce, sending nothing, although the gas limit is cached', async () => {
+    // The same user nonce in another message of the same shape (a repeat of the same request
+    // would only get the first hash back).
+    const answer = await refused(await relayBody(5_000, { grant: 'http://127.0.0.1:1/grantz/5000.json' }));
+    expect(answer).toEqual({ status: 422, json: { type: 'error', error: 'Refused before sending: the transaction would revert with InvalidNonce(expected 1, got 0)' } });
+    expect(cachedPool.stats().gasEstimates).toBe(1);
+  });
+
+  it('error: refuses a nonce ahead of the chain with 422 InvalidNonce', async () => {
+    const answer = await refused(await relayBody(5_001, { nonce: 3n }));
+    expect(answer).toEqual({ status: 422, json: { type: 'error', error: 'Refused before sending: the transaction would revert with InvalidNonce(expected 0, got 3)' } });
+  });
+
+  it('error: refuses an unknown grantee with 422 GranteeNotFound', async () => {
+    const answer = await refused(await relayBody(5_002, { granteeId: 999n }));
+    expect(answer).toEqual({ status: 422, json: { type: 'error', error: 'Refused before sending: the transaction would revert with GranteeNotFound' } });
+  });
+
+  it('error: refuses a file URL another user owns with 422 NotFileOwner', async () => {
+    const answer = await refused(await relayBody(5_003, { fileUrls: ['http://127.0.0.1:1/files/api-test-5000.bin'] }));
+    expect(answer).toEqual({
+      status: 422,
+      json: { type: 'error', error: `Refused before sending: the transaction would revert with NotFileOwner(owner ${user(5_000).address}, signer ${user(5_003).address})` },
+    });
+  });
+
+  it('error: refuses the high-s twin of a valid signature with 401, and the valid one still lands', async () => {
+    const body = await relayBody(5_004);
+    const request = JSON.parse(body) as { signature: string };
+    const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const s = BigInt(`0x${request.signature.slice(66, 130)}`);
+    const v = Number.parseInt(request.signature.slice(130), 16);
+    const twin = `${request.signature.slice(0, 66)}${(n - s).toString(16).padStart(64, '0')}${(v === 27 ? 28 : 27).toString(16)}`;
+    const answer = await refused(JSON.stringify({ ...request, signature: twin }));
+    expect(answer).toEqual({
+      status: 401,
+      json: { type: 'error', error: 'Refused before sending: non-canonical signature (high s); the contract would revert with ECDSAInvalidSignatureS' },
+    });
+    const valid = await relay(body);
+    expect(valid.status).toBe(200);
+    expect((await client.waitForTransactionReceipt({ hash: valid.json.hash, pollingInterval: 50 })).status).toBe('success');
+  });
+
+  it('of two concurrent requests of one user with the same nonce and different grants, lands one and refuses the other', async () => {
+    const before = await relayerState();
+    const bodies = await Promise.all(['a', 'b'].map((g) => relayBody(5_005, { grant: `http://127.0.0.1:1/grants/5005-${g}.json` })));
+    const answers = await Promise.all(bodies.map((body) => relay(body)));
+    const landed = answers.filter((a) => a.status === 200);
+    const other = answers.filter((a) => a.status !== 200);
+    expect(landed).toHaveLength(1);
+    expect(other).toHaveLength(1);
+    // 409 while the winner is in flight; 422 InvalidNonce if it was already mined.
+    expect([409, 422]).toContain(other[0]!.status);
+    expect(other[0]!.json.error).toMatch(/^Refused before sending: (this user's relay (0x[0-9a-f]{64}|being sent) \(nonce 0\) is not mined yet|the transaction would revert with InvalidNonce\(expected 1, got 0\))/);
+    expect((await client.waitForTransactionReceipt({ hash: landed[0]!.json.hash, pollingInterval: 50 })).status).toBe('success');
+    expect((await relayerState()).nonce).toBe(before.nonce + 1);
+  });
+
+  it('of two concurrent requests of two users naming one new file URL, lands one and refuses the other', async () => {
+    const before = await relayerState();
+    const fileUrls = ['http://127.0.0.1:1/files/shared-5006.bin'];
+    const bodies = await Promise.all([5_006, 5_007].map((i) => relayBody(i, { fileUrls })));
+    const answers = await Promise.all(bodies.map((body) => relay(body)));
+    const landed = answers.filter((a) => a.status === 200);
+    const other = answers.filter((a) => a.status !== 200);
+    expect(landed).toHaveLength(1);
+    expect(other).toHaveLength(1);
+    expect(other[0]!.json.error).toMatch(/^Refused before sending: (file URL http:\/\/127\.0\.0\.1:1\/files\/shared-5006\.bin is registered by another user's relay|the transaction would revert with NotFileOwner)/);
+    expect((await client.waitForTransactionReceipt({ hash: landed[0]!.json.hash, pollingInterval: 50 })).status).toBe('success');
+    expect((await relayerState()).nonce).toBe(before.nonce + 1);
+  });
+
+  it("error: answers 503 when the relayer cannot send, and that failed relay does not block the user's retry", async () => {
+    const broke = relayerAccount(12); // never funded
+    const brokePool = await createRelayerPool({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, accounts: [broke] });
+    const brokeApi = await startApiServer({
+      port: 0,
+      chainId: anvil.chainId,
+      rpcUrl: anvil.rpcUrl,
+      permissionsAddress: permissions,
+      relayerPool: brokePool,
+      personalServerUrl: 'http://127.0.0.1:1',
+      appAccount: appAccount(),
+    });
+    try {
+      const body = await relayBody(5_008);
+      const send = async () => {
+        const response = await fetch(`${brokeApi.url}/api/relay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        return { status: response.status, json: (await response.json()) as { hash: `0x${string}`; error: string } };
+      };
+      const failed = await send();
+      expect(failed.status).toBe(503);
+      expect(failed.json.error).toMatch(/insufficient funds/);
+      await fundRelayers({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, funder: deployerAccount(), relayers: [broke.address] });
+      const retried = await send();
+      expect(retried.status).toBe(200);
+      expect((await client.waitForTransactionReceipt({ hash: retried.json.hash, pollingInterval: 50 })).status).toBe('success');
+    } finally {
+      await brokeApi.stop();
+      await brokePool.stop();
+    }
+  });
+
+  it("relays a user's next nonce once its previous relay is mined", async () => {
+    const next = await relay(await relayBody(5_000, { nonce: 1n, grant: 'http://127.0.0.1:1/grants/5000-next.json', fileUrls: ['http://127.0.0.1:1/files/5000-next.bin'] }));
+    expect(next.status).toBe(200);
+    expect((await client.waitForTransactionReceipt({ hash: next.json.hash, pollingInterval: 50 })).status).toBe('success');
+  });
+
+  it('counts every refusal by reason in /health', async () => {
+    const health = (await (await fetch(`${cachedApi.url}/health`)).json()) as { preflight: { checked: number; passed: number; refused: Record<string, number> } };
+    const { refused: byReason } = health.preflight;
+    expect(byReason.InvalidNonce! + (byReason.NonceInFlight ?? 0)).toBe(3);
+    expect(byReason.NotFileOwner! + (byReason.FileInFlight ?? 0)).toBe(2);
+    expect(byReason).toMatchObject({ GranteeNotFound: 1, ECDSAInvalidSignatureS: 1 });
+    expect(health.preflight.passed).toBe(5);
+    expect(health.preflight.checked).toBe(12);
+  });
+});
+
+describe('POST /api/relay while a relay is not mined yet (automine off)', () => {
+  const test = () => createTestClient({ mode: 'anvil', transport: rpcHttp(anvil.rpcUrl) });
+  afterAll(async () => {
+    await test().setAutomine(true);
+  });
+  const relay = async (body: string) => {
+    const response = await fetch(`${api.url}/api/relay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    return { status: response.status, json: (await response.json()) as { hash: `0x${string}`; error: string } };
+  };
+
+  it("error: refuses a user's next nonce with 409 until the previous relay is mined, then relays it", async () => {
+    await test().setAutomine(false);
+    const first = await relay(await relayBody(6_000));
+    expect(first.status).toBe(200);
+    const next = await relayBody(6_000, { nonce: 1n, grant: 'http://127.0.0.1:1/grants/6000-next.json', fileUrls: ['http://127.0.0.1:1/files/6000-next.bin'] });
+    expect(await relay(next)).toEqual({
+      status: 409,
+      json: {
+        type: 'error',
+        error: `Refused before sending: this user's relay ${first.json.hash} (nonce 0) is not mined yet; another one now would revert with InvalidNonce, send it after that one is mined`,
+      },
+    });
+    const otherUser = await relay(await relayBody(6_001, { fileUrls: ['http://127.0.0.1:1/files/api-test-6000.bin'] }));
+    expect(otherUser).toEqual({
+      status: 409,
+      json: {
+        type: 'error',
+        error: `Refused before sending: file URL http://127.0.0.1:1/files/api-test-6000.bin is registered by another user's relay ${first.json.hash}, not mined yet; this one would revert with NotFileOwner`,
+      },
+    });
+    await test().mine({ blocks: 1 });
+    expect((await client.getTransactionReceipt({ hash: first.json.hash })).status).toBe('success');
+    await test().setAutomine(true);
+    const later = await relay(next);
+    expect(later.status).toBe(200);
+    expect((await client.waitForTransactionReceipt({ hash: later.json.hash, pollingInterval: 50 })).status).toBe('success');
   });
 });
 
@@ -485,5 +655,81 @@ describe('POST /api/trusted-server against a local HTTP peer', () => {
     expect(status).toBe(502);
     expect(json.success).toBe(false);
     expect(json.error).toMatch(/^personal server http:\/\/127\.0\.0\.1:1 unreachable: /);
+  });
+});
+
+describe('/api/trusted-server connections to the personal server', () => {
+  // A slow peer that counts the connections it is given; permission 666 never gets an answer.
+  let peer: Server;
+  let peerUrl: string;
+  let connections = 0;
+  let open = 0;
+  let maxOpen = 0;
+  const received: number[] = [];
+  beforeAll(async () => {
+    peer = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const { permission_id: id } = JSON.parse((JSON.parse(body) as { operation_request_json: string }).operation_request_json) as { permission_id: number };
+        received.push(id);
+        if (id === 666) return;
+        setTimeout(() => {
+          res.writeHead(202, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ kind: 'OperationCreated', id: `op-${id}`, created_at: '2026-12-05T00:00:00Z' }));
+        }, 20);
+      });
+    });
+    peer.on('connection', (socket) => {
+      connections++;
+      maxOpen = Math.max(maxOpen, ++open);
+      socket.on('close', () => open--);
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => peer.listen(port, '127.0.0.1', resolve));
+    peerUrl = `http://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    peer?.closeAllConnections();
+    await new Promise((resolve) => peer?.close(resolve));
+  });
+  const startApi = (options: { personalServerMaxConnections?: number; personalServerTimeoutMs?: number }) =>
+    startApiServer({ port: 0, chainId: anvil.chainId, rpcUrl: anvil.rpcUrl, permissionsAddress: permissions, relayerPool: pool, personalServerUrl: peerUrl, appAccount: appAccount(), ...options });
+  const operate = async (apiUrl: string, permissionId: number) => {
+    const response = await fetch(`${apiUrl}/api/trusted-server`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ permissionId }) });
+    return { status: response.status, json: (await response.json()) as TrustedServerResponse<{ id: string }> };
+  };
+
+  it('serves a burst of 300 concurrent requests over at most 8 kept-alive connections, all successfully', async () => {
+    const capped = await startApi({ personalServerMaxConnections: 8 });
+    try {
+      connections = 0;
+      maxOpen = open;
+      const answers = await Promise.all(Array.from({ length: 300 }, (_, i) => operate(capped.url, i + 1)));
+      expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+      expect(answers.map((a) => a.json)).toEqual(Array.from({ length: 300 }, (_, i) => ({ success: true, data: { id: `op-${i + 1}` } })));
+      expect(connections).toBeLessThanOrEqual(8);
+      expect(maxOpen).toBeLessThanOrEqual(8);
+    } finally {
+      await capped.stop();
+    }
+  });
+
+  it('error: answers 504 to a request that waited for a connection past its timeout, which never reaches the peer', async () => {
+    const capped = await startApi({ personalServerMaxConnections: 1, personalServerTimeoutMs: 400 });
+    try {
+      received.length = 0;
+      const answers = await Promise.all([operate(capped.url, 666), operate(capped.url, 666)]);
+      expect(answers).toEqual(
+        Array(2).fill({ status: 504, json: { success: false, error: `personal server ${peerUrl} unreachable: no answer within 400 ms` } }),
+      );
+      expect(received).toEqual([666]);
+    } finally {
+      await capped.stop();
+    }
+  });
+
+  it('error: refuses a connection cap below 1', async () => {
+    await expect(startApi({ personalServerMaxConnections: 0 })).rejects.toThrow('Expected personalServerMaxConnections to be an integer >= 1, got 0');
   });
 });

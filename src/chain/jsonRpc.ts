@@ -4,7 +4,7 @@
  * where fetch (and so viem's http transport) does ~750 (measured against anvil on this machine).
  * Reads that a new block overtakes on a pruned anvil are repeated (stateRaceRetry.ts).
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { retryStateRace } from './stateRaceRetry.ts';
 
@@ -34,6 +34,16 @@ export function createJsonRpc(url: string, timeoutMs: number): JsonRpc {
   const target = new URL(url);
   const https = target.protocol === 'https:';
   const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 128 }) : new HttpAgent({ keepAlive: true, maxSockets: 128 });
+  // Parsed once: given a URL, node:http converts it to these options on every request.
+  const options: RequestOptions = {
+    protocol: target.protocol,
+    hostname: target.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: target.port || (https ? 443 : 80),
+    path: `${target.pathname}${target.search}`,
+    method: 'POST',
+    agent,
+    ...(target.username || target.password ? { auth: `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}` } : {}),
+  };
   let id = 0;
   return {
     // Reads that a new block overtakes on a pruned anvil are repeated (src/chain/stateRaceRetry.ts).
@@ -45,8 +55,7 @@ export function createJsonRpc(url: string, timeoutMs: number): JsonRpc {
     const body = JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params });
     return new Promise<T>((resolve, reject) => {
       const req = (https ? httpsRequest : httpRequest)(
-        target,
-        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        { ...options, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -4,27 +4,17 @@
  * and `/api/trusted-server/poll` sign operation requests with the app (grantee) key and forward
  * them to the personal server. Every body is validated at the door: 400 naming the field, 401 for
  * a signature that does not recover to the claimed user, 413 over the body limit, always JSON.
+ * Before paying gas, `/api/relay` checks that the transaction would not revert
+ * (src/chain/relayPreflight.ts): 401/409/422 naming the revert it avoided.
  */
-import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { createHash, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
-import {
-  createPublicClient,
-  encodeFunctionData,
-  isAddressEqual,
-  keccak256,
-  recoverTypedDataAddress,
-  type Address,
-  type Hex,
-  type LocalAccount,
-} from 'viem';
+import { createPublicClient, encodeFunctionData, isAddressEqual, type Abi, type Address, type Hex, type LocalAccount } from 'viem';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ConfigError, InfrastructureError, VanaLoadError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
-import { dataPortabilityPermissionsAbi } from '../protocol/abis.ts';
+import { dataPortabilityGranteesAbi, dataPortabilityPermissionsAbi, dataPortabilityServersAbi, dataRegistryAbi } from '../protocol/abis.ts';
 import { PERMISSIONS_DOMAIN_NAME, PERMISSIONS_DOMAIN_VERSION } from '../protocol/eip712.ts';
 import {
   createOperationResponseSchema,
@@ -39,8 +29,12 @@ import { receiptToJson, type RelayResponseJson as RelayResponse } from '../proto
 import { normalizeSignatureV } from '../protocol/signature.ts';
 import { serializeGrantFile } from '../protocol/grantFile.ts';
 import type { StorageProvider } from '../storage/StorageProvider.ts';
+import { createJsonRpc } from '../chain/jsonRpc.ts';
+import { createRelayPreflight, RelayRefusedError, type RelayPreflight } from '../chain/relayPreflight.ts';
 import { RelayerRevertError, type RelayerPool } from '../chain/relayerPool.ts';
 import { rpcHttp } from '../chain/stateRaceRetry.ts';
+import { createPersonalServerClient } from './personalServerClient.ts';
+import { createRelaySignerRecovery } from './relaySignerRecovery.ts';
 
 export interface StartApiServerParameters {
   /** Default `127.0.0.1`. */
@@ -68,13 +62,15 @@ export interface StartApiServerParameters {
   grantStorage?: StorageProvider;
   /** Default 1 MiB. */
   bodyLimitBytes?: number;
-  /** Timeout of one personal-server call, ms. Default 30_000 (it decrypts before answering). */
+  /** Timeout of one personal-server call, ms, waiting for a connection included. Default 30_000 (it decrypts before answering). */
   personalServerTimeoutMs?: number;
+  /** Most connections to the personal server at once (keep-alive); more requests wait for one. Default 64. */
+  personalServerMaxConnections?: number;
   /**
-   * Worker threads that recover relay signatures; 0 recovers on the main thread. Default: cores - 1
-   * (at least 1). Recovery is the costliest step of `/api/relay` (~3 ms of JS elliptic-curve math).
+   * Check before sending that a relay would not revert (src/chain/relayPreflight.ts): one
+   * `eth_call` per relay. Default true; false only to measure what it costs.
    */
-  signatureWorkers?: number;
+  preflight?: boolean;
   logger?: Logger;
 }
 
@@ -147,66 +143,10 @@ function errorBody(url: string, error: string): RelayResponse | TrustedServerRes
   return { error };
 }
 
-// Plain JS (no loader needed in the worker), requiring viem by the path this module resolves.
-const RECOVER_WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { recoverTypedDataAddress } = require(workerData.viem);
-parentPort.on('message', ({ id, typedData, signature }) => {
-  recoverTypedDataAddress({ ...typedData, signature }).then(
-    (address) => parentPort.postMessage({ id, address }),
-    (error) => parentPort.postMessage({ id, error: String((error && error.message) || error).split('\\n')[0] }),
-  );
-});
-`;
-
-interface SignerRecovery {
-  recover(typedData: SignedServerFilesAndPermissionRequest['typedData'], signature: Hex): Promise<Address>;
-  close(): Promise<void>;
-}
-
-/** Recovers EIP-712 signers on worker threads, so the event loop keeps serving while they compute. */
-function createSignerRecovery(workerCount: number): SignerRecovery {
-  const inThread: SignerRecovery['recover'] = (typedData, signature) => recoverTypedDataAddress({ ...typedData, signature });
-  if (workerCount === 0) return { recover: inThread, close: async () => {} };
-  const viem = createRequire(import.meta.url).resolve('viem');
-  type Waiter = { resolve: (a: Address) => void; reject: (e: Error) => void };
-  const workers = Array.from({ length: workerCount }, () => {
-    const waiting = new Map<number, Waiter>();
-    const worker = new Worker(RECOVER_WORKER_SOURCE, { eval: true, workerData: { viem } });
-    const entry = { worker, waiting, alive: true };
-    worker.on('message', ({ id, address, error }: { id: number; address?: Address; error?: string }) => {
-      const waiter = waiting.get(id);
-      waiting.delete(id);
-      if (address !== undefined) waiter?.resolve(address);
-      else waiter?.reject(new Error(error ?? 'signature recovery failed'));
-    });
-    // A worker that dies fails only its own requests; later ones go to the others, or in-thread.
-    worker.on('exit', (code) => {
-      entry.alive = false;
-      for (const waiter of waiting.values()) waiter.reject(new Error(`signature worker exited with code ${code}`));
-      waiting.clear();
-    });
-    worker.on('error', () => undefined); // followed by 'exit'
-    worker.unref();
-    return entry;
-  });
-  let nextId = 0;
-  return {
-    recover(typedData, signature) {
-      const id = nextId++;
-      const alive = workers.filter((w) => w.alive);
-      const target = alive[id % Math.max(1, alive.length)];
-      if (target === undefined) return inThread(typedData, signature);
-      return new Promise<Address>((resolve, reject) => {
-        target.waiting.set(id, { resolve, reject });
-        target.worker.postMessage({ id, typedData, signature });
-      });
-    },
-    close: async () => {
-      await Promise.all(workers.map((w) => w.worker.terminate()));
-    },
-  };
-}
+/** Custom errors of every contract `addServerFilesAndPermissions` reaches, to name a simulated revert. */
+const relayErrorsAbi: Abi = [dataPortabilityPermissionsAbi, dataRegistryAbi, dataPortabilityServersAbi, dataPortabilityGranteesAbi]
+  .flatMap((abi) => abi.filter((item) => item.type === 'error'))
+  .filter((item, i, all) => all.findIndex((other) => JSON.stringify(other) === JSON.stringify(item)) === i);
 
 /**
  * Starts the API server. Fails with a `ConfigError` when the chain at `rpcUrl` has another chain id.
@@ -230,7 +170,8 @@ export async function startApiServer({
   grantStorage,
   bodyLimitBytes = 1_048_576,
   personalServerTimeoutMs = 30_000,
-  signatureWorkers = Math.max(1, availableParallelism() - 1),
+  personalServerMaxConnections = 64,
+  preflight: preflightOn = true,
   logger = silentLogger(),
 }: StartApiServerParameters): Promise<ApiServer> {
   const log = logger.child({ module: 'apiServer' });
@@ -244,10 +185,16 @@ export async function startApiServer({
     throw new ConfigError(`Expected chain id ${chainId} at ${rpcUrl}, got ${rpcChainId}`, { code: 'API_CHAIN_MISMATCH' });
   }
   const psBase = personalServerUrl.replace(/\/+$/, '');
-  if (!Number.isSafeInteger(signatureWorkers) || signatureWorkers < 0) {
-    throw new ConfigError(`Expected signatureWorkers to be an integer >= 0, got ${signatureWorkers}`, { code: 'API_CONFIG_INVALID' });
+  if (!Number.isSafeInteger(personalServerMaxConnections) || personalServerMaxConnections < 1) {
+    throw new ConfigError(`Expected personalServerMaxConnections to be an integer >= 1, got ${personalServerMaxConnections}`, { code: 'API_CONFIG_INVALID' });
   }
-  const signerRecovery = createSignerRecovery(signatureWorkers);
+  const signerRecovery = createRelaySignerRecovery();
+  if (signerRecovery.implementation !== 'native') log.warn('native secp256k1 did not load: relay signatures are recovered in JavaScript, ~8x slower');
+  const personalServer = createPersonalServerClient({ baseUrl: psBase, timeoutMs: personalServerTimeoutMs, maxConnections: personalServerMaxConnections });
+  const preflightRpc = createJsonRpc(rpcUrl, 10_000);
+  const preflight: RelayPreflight | undefined = preflightOn
+    ? createRelayPreflight({ rpc: preflightRpc, to: permissionsAddress, from: relayerPool.addresses[0]!, abi: relayErrorsAbi, reservationTtlMs: RELAY_DEDUP_MS })
+    : undefined;
 
   // fastify's own logger (and so its per-request logging) is off: at hundreds of requests per
   // second it costs more than the routes. Failures go to our logger.
@@ -265,7 +212,13 @@ export async function startApiServer({
     void reply.status(404).send(errorBody(request.url, `No route ${request.method} ${request.url}`));
   });
 
-  app.get('/health', async () => ({ status: 'ok', chainId, relayers: relayerPool.size, pending: relayerPool.pending() }));
+  app.get('/health', async () => ({
+    status: 'ok',
+    chainId,
+    relayers: relayerPool.size,
+    pending: relayerPool.pending(),
+    ...(preflight ? { preflight: preflight.stats() } : {}),
+  }));
 
   const relayError = (reply: FastifyReply, status: number, error: string): RelayResponse => {
     void reply.status(status);
@@ -274,10 +227,12 @@ export async function startApiServer({
 
   // A client whose /api/relay timed out retries the same signed request; a second transaction
   // would only revert (InvalidNonce) and fail a flow whose permission landed. So the same calldata
-  // within RELAY_DEDUP_MS gets the first submission's hash (a failed submission may be retried).
-  const submissions = new Map<Hex, { at: number; hash: Promise<Hex> }>();
-  const submitOnce = (data: Hex): Promise<Hex> => {
-    const key = keccak256(data);
+  // within RELAY_DEDUP_MS gets the first one's answer, preflight included (a failed or refused
+  // submission may be retried). The key is a sha256 (native) of the calldata: any collision-free
+  // digest does, and keccak in JS costs ~50x more.
+  const submissions = new Map<string, { at: number; hash: Promise<Hex> }>();
+  const relayOnce = (data: Hex, signer: Address, message: SignedServerFilesAndPermissionRequest['typedData']['message'], signature: Hex): Promise<Hex> => {
+    const key = createHash('sha256').update(data).digest('base64');
     const now = Date.now();
     for (const [k, entry] of submissions) {
       if (now - entry.at < RELAY_DEDUP_MS) break; // insertion order: the rest are newer
@@ -285,7 +240,12 @@ export async function startApiServer({
     }
     const known = submissions.get(key);
     if (known) return known.hash;
-    const hash = relayerPool.submit({ to: permissionsAddress, data, abi: dataPortabilityPermissionsAbi }).then((r) => r.hash);
+    const hash = (async () => {
+      const pass = await preflight?.check({ signer, nonce: message.nonce, fileUrls: message.fileUrls, signature, data });
+      const submitted = relayerPool.submit({ to: permissionsAddress, data, abi: dataPortabilityPermissionsAbi });
+      pass?.track(submitted);
+      return (await submitted).hash;
+    })();
     submissions.set(key, { at: now, hash });
     hash.catch(() => submissions.delete(key));
     return hash;
@@ -354,7 +314,7 @@ export async function startApiServer({
     if (domainProblem) return relayError(reply, 400, `Invalid relay request: ${domainProblem}`);
     let signer: Address;
     try {
-      signer = await signerRecovery.recover(relay.typedData, relay.signature);
+      signer = signerRecovery.recover(relay.typedData, relay.signature);
     } catch (err) {
       return relayError(reply, 401, `signature: does not recover to an address (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
     }
@@ -369,7 +329,7 @@ export async function startApiServer({
     });
     if (relayResponse === 'pending') {
       // As a stateful handleRelayerOperation: the submission is awaited, then tracked.
-      const hash = submitOnce(data);
+      const hash = relayOnce(data, signer, message, relay.signature);
       try {
         await hash;
       } catch (err) {
@@ -378,30 +338,21 @@ export async function startApiServer({
       return { type: 'pending', operationId: rememberOperation(hash) };
     }
     try {
-      return { type: 'submitted', hash: await submitOnce(data) };
+      return { type: 'submitted', hash: await relayOnce(data, signer, message, relay.signature) };
     } catch (err) {
       return relayFailure(reply, err);
     }
   });
 
   function relayFailure(reply: FastifyReply, err: unknown): RelayResponse {
+    if (err instanceof RelayRefusedError) return relayError(reply, err.status, err.shortMessage);
     if (err instanceof RelayerRevertError) return relayError(reply, 422, err.shortMessage);
     const text = err instanceof VanaLoadError ? err.shortMessage : String(err);
     log.warn({ err: text }, 'relay failed');
     return relayError(reply, 503, text);
   }
 
-  async function callPersonalServer(path: string, init: RequestInit): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
-    const response = await fetch(`${psBase}${path}`, { ...init, signal: AbortSignal.timeout(personalServerTimeoutMs) });
-    const text = await response.text();
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = text;
-    }
-    return { status: response.status, body, retryAfter: response.headers.get('retry-after') };
-  }
+  const callPersonalServer = (path: string, init: { method: 'GET' | 'POST'; body?: string }) => personalServer.request(path, init);
 
   function forwardFailure(reply: FastifyReply, status: number, body: unknown, retryAfter: string | null): TrustedServerResponse<never> {
     // Same status, so the client's classes (rate_limited, http_4xx, http_5xx) match the server's.
@@ -428,11 +379,7 @@ export async function startApiServer({
     const body: CreateOperationRequest = { app_signature: await appAccount.signMessage({ message: json }), operation_request_json: json };
     let result: Awaited<ReturnType<typeof callPersonalServer>>;
     try {
-      result = await callPersonalServer('/operations', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
+      result = await callPersonalServer('/operations', { method: 'POST', body: JSON.stringify(body) });
     } catch (err) {
       return unreachable(reply, err);
     }
@@ -470,12 +417,16 @@ export async function startApiServer({
     return { success: true, data: { status: operation.data.status, result: operation.data.result ?? null } };
   });
 
-  app.addHook('onClose', () => signerRecovery.close());
+  const closeClients = () => {
+    personalServer.close();
+    preflightRpc.close();
+  };
+  app.addHook('onClose', async () => closeClients());
   let address: string;
   try {
     address = await app.listen({ host, port });
   } catch (err) {
-    await signerRecovery.close();
+    closeClients();
     throw err;
   }
   const boundPort = app.server.address();
