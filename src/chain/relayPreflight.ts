@@ -20,8 +20,14 @@
 import { decodeErrorResult, type Abi, type Address, type Hex } from 'viem';
 import { VanaLoadError } from '../errors.ts';
 import { signatureProblem } from '../protocol/signature.ts';
+import { dataPortabilityGranteesAbi, dataPortabilityPermissionsAbi, dataPortabilityServersAbi, dataRegistryAbi } from '../protocol/abis.ts';
 import { JsonRpcError, type JsonRpc } from './jsonRpc.ts';
 import { classifySendError, errorText, revertDataOf, SEND_ERROR_CLASS } from './sendErrors.ts';
+
+/** Custom errors of every contract `addServerFilesAndPermissions` reaches, to name a simulated revert. */
+export const RELAY_ERRORS_ABI: Abi = [dataPortabilityPermissionsAbi, dataRegistryAbi, dataPortabilityServersAbi, dataPortabilityGranteesAbi]
+  .flatMap((abi) => abi.filter((item) => item.type === 'error'))
+  .filter((item, i, all) => all.findIndex((other) => JSON.stringify(other) === JSON.stringify(item)) === i);
 
 /** A relay the preflight refused: it would have reverted (or would once a relay in flight lands). */
 export class RelayRefusedError extends VanaLoadError {
@@ -113,7 +119,7 @@ function describeRevert(name: string, args: readonly unknown[]): string {
  * Creates the preflight check of `/api/relay` (see the file header).
  *
  * @example
- * const preflight = createRelayPreflight({ rpc, to: permissions, from: pool.addresses[0], abi: relayErrorsAbi });
+ * const preflight = createRelayPreflight({ rpc, to: permissions, from: pool.addresses[0], abi: RELAY_ERRORS_ABI });
  * const pass = await preflight.check({ signer, nonce, fileUrls, signature, data });
  * pass.track(pool.submit({ to: permissions, data }));
  */

@@ -3,12 +3,15 @@
  * the API and personal-server URLs, the user wallets, and — for the local target — the stack
  * process (attached to, or spawned and owned). `close()` stops what was started here.
  */
-import { createPublicClient, fallback, type Address, type LocalAccount, type PublicClient } from 'viem';
+import { createPublicClient, fallback, toHex, type Address, type LocalAccount, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
 import { fundRelayers } from '../chain/fundRelayers.ts';
 import { createReceiptWatcher, type ReceiptWatcher } from '../chain/receiptWatcher.ts';
 import { createRelayerPool } from '../chain/relayerPool.ts';
+import { createJsonRpc } from '../chain/jsonRpc.ts';
+import { createRelayPreflight, RELAY_ERRORS_ABI } from '../chain/relayPreflight.ts';
+import { privateKeyToNativeSigningAccount } from '../chain/nativeSigningAccount.ts';
 import { dataPortabilityGranteesAbi, dataPortabilityPermissionsAbi } from '../protocol/abis.ts';
 import { appAccount, deployerAccount, devAccount } from '../stack/devAccounts.ts';
 import type { StackManifest } from '../stack/manifest.ts';
@@ -207,10 +210,9 @@ interface TargetEndpoints {
 
 function localEndpoints(config: VanaLoadConfig, m: StackManifest, logger: Logger): TargetEndpoints {
   const keys = config.wallets.relayerPrivateKeys;
-  const accounts =
-    keys.length > 0
-      ? keys.map((key) => privateKeyToAccount(key))
-      : Array.from({ length: LOCAL_HARNESS_RELAYERS }, (_, i) => devAccount(LOCAL_HARNESS_RELAYER_OFFSET + i));
+  const accounts = (keys.length > 0 ? keys : Array.from({ length: LOCAL_HARNESS_RELAYERS }, (_, i) => toHex(devAccount(LOCAL_HARNESS_RELAYER_OFFSET + i).getHdKey().privateKey!))).map((key) =>
+    privateKeyToNativeSigningAccount(key),
+  );
   return {
     rpcUrls: [m.rpcUrl],
     chainId: m.chainId,
@@ -256,7 +258,7 @@ function remoteEndpoints(config: VanaLoadConfig, logger: Logger): TargetEndpoint
     storage: createStorageProvider(config, logger),
     wallets: createUserWallets(config.wallets.mnemonic!),
     app: config.wallets.appPrivateKey ? privateKeyToAccount(config.wallets.appPrivateKey) : undefined,
-    relayerKeys: config.wallets.relayerPrivateKeys.length > 0 ? { accounts: config.wallets.relayerPrivateKeys.map((key) => privateKeyToAccount(key)), fund: undefined } : undefined,
+    relayerKeys: config.wallets.relayerPrivateKeys.length > 0 ? { accounts: config.wallets.relayerPrivateKeys.map((key) => privateKeyToNativeSigningAccount(key)), fund: undefined } : undefined,
   };
 }
 
@@ -280,7 +282,13 @@ async function openRelay(config: VanaLoadConfig, target: TargetEndpoints, public
         },
         funds: { maxSpendWei: config.wallets.maxSpendWei, onExhausted: (error) => fatal.abort(error) },
       });
-      return createKeysRelay({ pool, permissionsAddress: target.permissionsAddress });
+      const preflightRpc = createJsonRpc(target.rpcUrls[0]!, config.timeouts.httpMs);
+      const preflight = createRelayPreflight({ rpc: preflightRpc, to: target.permissionsAddress, from: pool.addresses[0]!, abi: RELAY_ERRORS_ABI });
+      const relay = createKeysRelay({ pool, permissionsAddress: target.permissionsAddress, preflight });
+      return { ...relay, close: async () => {
+        await relay.close();
+        preflightRpc.close();
+      } };
     }
   }
 }

@@ -9,12 +9,12 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
-import { createPublicClient, encodeFunctionData, isAddressEqual, type Abi, type Address, type Hex, type LocalAccount } from 'viem';
+import { createPublicClient, encodeFunctionData, isAddressEqual, type Address, type Hex, type LocalAccount } from 'viem';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ConfigError, InfrastructureError, VanaLoadError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
-import { dataPortabilityGranteesAbi, dataPortabilityPermissionsAbi, dataPortabilityServersAbi, dataRegistryAbi } from '../protocol/abis.ts';
+import { dataPortabilityPermissionsAbi } from '../protocol/abis.ts';
 import { PERMISSIONS_DOMAIN_NAME, PERMISSIONS_DOMAIN_VERSION } from '../protocol/eip712.ts';
 import {
   createOperationResponseSchema,
@@ -30,7 +30,7 @@ import { normalizeSignatureV } from '../protocol/signature.ts';
 import { serializeGrantFile } from '../protocol/grantFile.ts';
 import type { StorageProvider } from '../storage/StorageProvider.ts';
 import { createJsonRpc } from '../chain/jsonRpc.ts';
-import { createRelayPreflight, RelayRefusedError, type RelayPreflight } from '../chain/relayPreflight.ts';
+import { createRelayPreflight, RELAY_ERRORS_ABI, RelayRefusedError, type RelayPreflight } from '../chain/relayPreflight.ts';
 import { RelayerRevertError, type RelayerPool } from '../chain/relayerPool.ts';
 import { rpcHttp } from '../chain/stateRaceRetry.ts';
 import { createPersonalServerClient } from './personalServerClient.ts';
@@ -143,11 +143,6 @@ function errorBody(url: string, error: string): RelayResponse | TrustedServerRes
   return { error };
 }
 
-/** Custom errors of every contract `addServerFilesAndPermissions` reaches, to name a simulated revert. */
-const relayErrorsAbi: Abi = [dataPortabilityPermissionsAbi, dataRegistryAbi, dataPortabilityServersAbi, dataPortabilityGranteesAbi]
-  .flatMap((abi) => abi.filter((item) => item.type === 'error'))
-  .filter((item, i, all) => all.findIndex((other) => JSON.stringify(other) === JSON.stringify(item)) === i);
-
 /**
  * Starts the API server. Fails with a `ConfigError` when the chain at `rpcUrl` has another chain id.
  *
@@ -193,7 +188,7 @@ export async function startApiServer({
   const personalServer = createPersonalServerClient({ baseUrl: psBase, timeoutMs: personalServerTimeoutMs, maxConnections: personalServerMaxConnections });
   const preflightRpc = createJsonRpc(rpcUrl, 10_000);
   const preflight: RelayPreflight | undefined = preflightOn
-    ? createRelayPreflight({ rpc: preflightRpc, to: permissionsAddress, from: relayerPool.addresses[0]!, abi: relayErrorsAbi, reservationTtlMs: RELAY_DEDUP_MS })
+    ? createRelayPreflight({ rpc: preflightRpc, to: permissionsAddress, from: relayerPool.addresses[0]!, abi: RELAY_ERRORS_ABI, reservationTtlMs: RELAY_DEDUP_MS })
     : undefined;
 
   // fastify's own logger (and so its per-request logging) is off: at hundreds of requests per

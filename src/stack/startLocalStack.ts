@@ -1,4 +1,4 @@
-import { parseEther, type Address, type Hex, type LocalAccount } from 'viem';
+import { parseEther, toHex, type Address, type Hex, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
 import { ConfigError } from '../errors.ts';
@@ -13,6 +13,7 @@ import { startS3Server } from './s3Server.ts';
 import { startStorageService } from './storageService.ts';
 import { startPersonalServer, type PersonalServerBackend } from './personalServer/startPersonalServer.ts';
 import { createRelayerPool } from '../chain/relayerPool.ts';
+import { privateKeyToNativeSigningAccount } from '../chain/nativeSigningAccount.ts';
 import { fundRelayers } from '../chain/fundRelayers.ts';
 import { startApiServer } from './apiServer.ts';
 import type { StackManifest } from './manifest.ts';
@@ -142,7 +143,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const deployer = deployerAccount();
     const app: LocalAccount = appKey ? privateKeyToAccount(appKey) : appAccount();
-    const relayers: LocalAccount[] = relayerKeys ? relayerKeys.map((key) => privateKeyToAccount(key)) : Array.from({ length: relayerCount }, (_, i) => relayerAccount(i));
+    // Relayers sign natively (libsecp256k1): one signature per relayed tx is the pool's hot path.
+    const relayers: LocalAccount[] = (relayerKeys ?? Array.from({ length: relayerCount }, (_, i) => toHex(relayerAccount(i).getHdKey().privateKey!))).map((key) =>
+      privateKeyToNativeSigningAccount(key),
+    );
     const contracts = forkPermissionsAddress !== undefined && forkUrl !== undefined
       ? await discoverContracts({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, permissions: forkPermissionsAddress, deployer, logger })
       : await deployContracts({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, deployer, logger });

@@ -4,6 +4,7 @@
  * test did in process. The calldata is exactly what a relayer built on the SDK sends.
  */
 import { encodeFunctionData, type Address } from 'viem';
+import type { RelayPreflight } from '../../chain/relayPreflight.ts';
 import type { RelayerPool } from '../../chain/relayerPool.ts';
 import { dataPortabilityPermissionsAbi } from '../../protocol/abis.ts';
 import { normalizeSignatureV } from '../../protocol/signature.ts';
@@ -12,6 +13,8 @@ import type { FlowRelay } from './flowRelay.ts';
 export interface CreateKeysRelayParameters {
   pool: RelayerPool;
   permissionsAddress: Address;
+  /** Refuses what would revert before the user's keys pay for it (src/chain/relayPreflight.ts). */
+  preflight: RelayPreflight;
 }
 
 /**
@@ -19,18 +22,19 @@ export interface CreateKeysRelayParameters {
  * const relay = createKeysRelay({ pool, permissionsAddress });
  * const { hash } = await relay.submit(request, { account, signal });
  */
-export function createKeysRelay({ pool, permissionsAddress }: CreateKeysRelayParameters): FlowRelay {
+export function createKeysRelay({ pool, permissionsAddress, preflight }: CreateKeysRelayParameters): FlowRelay {
   return {
     mode: 'keys',
     retryable: false,
-    async submit(request) {
-      const data = encodeFunctionData({
-        abi: dataPortabilityPermissionsAbi,
-        functionName: 'addServerFilesAndPermissions',
-        args: [request.typedData.message, normalizeSignatureV(request.signature)],
-      });
-      const { hash } = await pool.submit({ to: permissionsAddress, data, abi: dataPortabilityPermissionsAbi });
-      return { kind: 'submitted', hash };
+    async submit(request, { account }) {
+      const { message } = request.typedData;
+      const signature = normalizeSignatureV(request.signature);
+      const data = encodeFunctionData({ abi: dataPortabilityPermissionsAbi, functionName: 'addServerFilesAndPermissions', args: [message, signature] });
+      // The harness signed as `account` itself: no recovery needed to know the signer.
+      const pass = await preflight.check({ signer: account.address, nonce: message.nonce, fileUrls: message.fileUrls, signature, data });
+      const submitted = pool.submit({ to: permissionsAddress, data, abi: dataPortabilityPermissionsAbi });
+      pass.track(submitted);
+      return { kind: 'submitted', hash: (await submitted).hash };
     },
     awaitOperation: () => Promise.reject(new Error('keys relay has no pending operations')),
     close: () => pool.stop(),
