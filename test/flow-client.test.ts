@@ -121,6 +121,19 @@ describe('VanaLoadTestClient against failing or missing parts', () => {
     }
   });
 
+  it('error: a presigned URL that expired before the personal server read the file fails at inference_submit as STORAGE_URL_EXPIRED, signature kept out', async () => {
+    // S3 storage with 1 s URLs, and 3 s blocks between the upload and the personal server's read.
+    const env = await openFlowEnvironment({ config: loadConfig({ env: { VANA_STACK_STORAGE: 's3', VANA_S3_PRESIGN_EXPIRY: '1s', VANA_BLOCK_TIME: '3' } }), attach: false });
+    try {
+      const result = await env.client.executeDataPortabilityFlow({ n: 1 }, PROMPT, 'test', env.personalServerUrl, { account: env.wallets.account(4) });
+      expect(result.error).toMatchObject({ step: 'inference_submit', errorClass: 'http_4xx', code: 'STORAGE_URL_EXPIRED' });
+      expect(result.error?.message).toMatch(/^presigned URL expired before the personal server read it \(raise VANA_S3_PRESIGN_EXPIRY\): Failed to fetch grant file from http:\/\/127\.0\.0\.1:\d+\/vana-load\/\S+\?…: status 403 \(AccessDenied: Request has expired\)$/);
+      expect(JSON.stringify(result)).not.toMatch(/X-Amz-Signature|X-Amz-Credential/);
+    } finally {
+      await env.close();
+    }
+  });
+
   it('error: a remote target on a closed port is an infrastructure error naming the RPC', async () => {
     const port = await freePort();
     const config = loadConfig({

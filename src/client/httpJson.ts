@@ -22,11 +22,17 @@ export class HttpError extends VanaLoadError {
   override name = 'HttpError';
   readonly httpStatus: number | undefined;
   readonly retryAfterMs: number | undefined;
+  /** The start (2 KB) of the answer's body, for callers that read the server's own error. */
+  readonly body: string | undefined;
 
-  constructor(message: string, params: { code: string; errorClass: ErrorClass; step: StepName; httpStatus?: number; retryAfterMs?: number; cause?: unknown }) {
+  constructor(
+    message: string,
+    params: { code: string; errorClass: ErrorClass; step: StepName; httpStatus?: number; retryAfterMs?: number; body?: string; cause?: unknown },
+  ) {
     super(message, { code: params.code, errorClass: params.errorClass, step: params.step, cause: params.cause });
     this.httpStatus = params.httpStatus;
     this.retryAfterMs = params.retryAfterMs;
+    this.body = params.body;
   }
 }
 
@@ -112,6 +118,7 @@ export async function httpJsonWithText({ method, url, body, step, timeoutMs, sig
       step,
       httpStatus: response.status,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      body: text.slice(0, 2_048),
     });
   }
   try {

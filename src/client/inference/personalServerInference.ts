@@ -9,6 +9,7 @@ import type { LocalAccount } from 'viem';
 import { VanaLoadError } from '../../errors.ts';
 import { createOperationResponseSchema, operationRequestJson, operationStatusSchema, type CreateOperationRequest } from '../../protocol/personalServerApi.ts';
 import { httpJson } from '../httpJson.ts';
+import { asStorageFailure } from './storageFailure.ts';
 import type { FlowInference } from './flowInference.ts';
 
 export interface CreatePersonalServerInferenceParameters {
@@ -30,7 +31,11 @@ export function createPersonalServerInference({ personalServerUrl, app, httpTime
     async submit(permissionId, { signal }) {
       const json = operationRequestJson(permissionId);
       const request: CreateOperationRequest = { app_signature: await app.signMessage({ message: json }), operation_request_json: json };
-      const body = await httpJson({ method: 'POST', url: `${base}/operations`, body: JSON.stringify(request), step: 'inference_submit', timeoutMs: httpTimeoutMs, signal });
+      const body = await httpJson({ method: 'POST', url: `${base}/operations`, body: JSON.stringify(request), step: 'inference_submit', timeoutMs: httpTimeoutMs, signal }).catch(
+        (err: unknown) => {
+          throw asStorageFailure(err);
+        },
+      );
       const created = createOperationResponseSchema.safeParse(body);
       if (!created.success) {
         throw new VanaLoadError(`personal server answered without an OperationCreated body: ${JSON.stringify(body).slice(0, 200)}`, { code: 'BAD_SUBMIT_RESPONSE', step: 'inference_submit' });

@@ -6,6 +6,7 @@
 import { VanaLoadError } from '../../errors.ts';
 import { OPERATION_STATUSES, type OperationStatusValue } from '../../protocol/personalServerApi.ts';
 import { httpJson } from '../httpJson.ts';
+import { asStorageFailure } from './storageFailure.ts';
 import type { FlowInference } from './flowInference.ts';
 
 export interface CreateProxyInferenceParameters {
@@ -31,6 +32,8 @@ export function createProxyInference({ apiUrl, chainId, httpTimeoutMs }: CreateP
         step: 'inference_submit',
         timeoutMs: httpTimeoutMs,
         signal,
+      }).catch((err: unknown) => {
+        throw asStorageFailure(err);
       })) as { success?: boolean; data?: { id?: unknown }; error?: string };
       if (!body.success || typeof body.data?.id !== 'string') {
         throw new VanaLoadError(`trusted-server answered without an operation id: ${body.error ?? 'no error given'}`, { code: 'BAD_SUBMIT_RESPONSE', step: 'inference_submit' });

@@ -13,6 +13,7 @@ import { eciesDecrypt } from '../../protocol/ecies.ts';
 import { validateGrantFile } from '../../protocol/grantFile.ts';
 import { decryptWithPassword } from '../../protocol/openpgp.ts';
 import { createOperationRequestSchema, operationRequestSchema } from '../../protocol/personalServerApi.ts';
+import { redactUrl } from '../../storage/StorageProvider.ts';
 import type { ChainReader, PermissionInfo } from './chainReader.ts';
 import type { ServerIdentityDeriver } from './identity.ts';
 import type { DecryptedFile, InferenceInput } from './inferenceBackends.ts';
@@ -110,8 +111,9 @@ async function onChain<T>(what: string, read: () => Promise<T>): Promise<T> {
 
 /** GETs `url` into memory, refusing more than `maxBytes`; failures are 500 FILE_ACCESS_ERROR. */
 async function download(url: string, what: string, { fetchTimeoutMs, maxFileBytes }: PrepareOperationContext): Promise<Uint8Array> {
+  // The query of a presigned URL is a bearer credential: never in an answer or a log.
   const fail = (reason: string, cause?: unknown): PersonalServerError =>
-    new PersonalServerError(`Failed to fetch ${what} from ${url}: ${reason}`, { status: 500, errorCode: 'FILE_ACCESS_ERROR', cause });
+    new PersonalServerError(`Failed to fetch ${what} from ${redactUrl(url)}: ${reason}`, { status: 500, errorCode: 'FILE_ACCESS_ERROR', cause });
   if (!/^https?:\/\//i.test(url)) throw fail('only http(s) URLs are supported');
   let response: Response;
   try {
@@ -120,8 +122,11 @@ async function download(url: string, what: string, { fetchTimeoutMs, maxFileByte
     throw fail(cause instanceof Error && cause.name === 'TimeoutError' ? `no answer within ${fetchTimeoutMs} ms` : reasonOf(cause), cause);
   }
   if (!response.ok) {
-    await response.body?.cancel();
-    throw fail(`status ${response.status}`);
+    // S3 says why in its XML body (AccessDenied: Request has expired, NoSuchKey, ...).
+    const text = (await response.text().catch(() => '')).slice(0, 2_000);
+    const code = /<Code>([^<]{1,64})<\/Code>/.exec(text)?.[1];
+    const message = /<Message>([^<]{1,200})<\/Message>/.exec(text)?.[1];
+    throw fail(`status ${response.status}${code ? ` (${code}${message ? `: ${message}` : ''})` : ''}`);
   }
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (declared > maxFileBytes) {
