@@ -38,6 +38,11 @@ export const ARTILLERY_METRICS = {
   planDurationMs: 'vana.plan.duration_ms',
   /** Histogram, ms: event-loop delay of each worker, sampled every second. */
   eventLoopLagMs: 'vana.worker.event_loop_lag_ms',
+  /**
+   * Counter prefix, one increment per worker once its environment is open:
+   * `vana.workers.target_<local|remote>` and `vana.workers.chain_<chainId>`.
+   */
+  workerPrefix: 'vana.workers.',
   /** Artillery's counter of arrivals refused by `maxVusers`: our "dropped". */
   skipped: 'vusers.skipped',
 } as const;

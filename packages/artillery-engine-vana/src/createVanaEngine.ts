@@ -129,6 +129,7 @@ export function createVanaEngine({ script, runnerEvents, logger, settings: given
   runnerEvents?.once('done', () => void close().catch((err: unknown) => log.error({ err }, 'closing the environment failed')));
 
   let flowId = 0;
+  let workerReported = false;
   const plan = planOfPhases(script.config.phases ?? []);
 
   return {
@@ -146,6 +147,11 @@ export function createVanaEngine({ script, runnerEvents, logger, settings: given
       // Its e2e includes the rest of the worker's start: the report says how many did.
       if (readyAt === undefined || scheduledAt < readyAt) ee.emit('counter', M.startupWaits, 1);
       await ready;
+      if (!workerReported) {
+        workerReported = true;
+        ee.emit('counter', `${M.workerPrefix}target_${config.target.kind}`, 1);
+        ee.emit('counter', `${M.workerPrefix}chain_${env!.chainId}`, 1);
+      }
       const wallet = wallets.next();
       const id = flowId++;
       const dataSize = dataSizeFor(id, config.data.size);
