@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
@@ -20,7 +20,7 @@ import type { MilestoneId } from '../metrics/thresholds.ts';
 import { thresholdsForArtillery } from '../report/artilleryThresholds.ts';
 import { DEFAULT_MANIFEST_PATH } from '../stack/manifest.ts';
 import { checkWritableFile } from '../util/checkPath.ts';
-import { buildArtilleryScript, configLoadPlan, milestoneLoadPlan, toYaml, type MilestoneLoadFlags } from './artilleryScript.ts';
+import { buildArtilleryScript, configLoadPlan, milestoneLoadPlan, toYaml, type ArtilleryLoadPlan, type MilestoneLoadFlags } from './artilleryScript.ts';
 import { durationFlag, durationMs, intFlag } from './milestoneCli.ts';
 
 /** Where `npm run artillery:install` puts Artillery, from the repository root. */
@@ -32,6 +32,7 @@ const NOT_ENGINE_GROUPS = new Set(['load', 'output', 'stack']);
 
 interface InitOptions {
   milestone?: MilestoneId;
+  arrivals?: 'poisson' | 'uniform';
   out: string;
   manifest: string;
   warmup: string;
@@ -52,6 +53,10 @@ export function registerArtilleryCommand(program: Command): void {
     })
     .option('--out <file>', 'script to write: YAML, or JSON for a .json name', 'artillery.yml')
     .option('--manifest <path>', 'local target: manifest of the running stack every worker attaches to', DEFAULT_MANIFEST_PATH)
+    .option('--arrivals <mode>', "constant-rate phases: poisson (the default of poisson models) or uniform. Artillery's poisson arrivals chain timeouts, so a worker's event-loop lag stretches every gap and the rate falls short; uniform keeps the count", (value: string) => {
+      if (value !== 'poisson' && value !== 'uniform') throw new InvalidArgumentError(`--arrivals must be poisson or uniform, got "${value}"`);
+      return value;
+    })
     .option('--warmup <duration>', 'pause before the first arrival while workers load the engine and attach (0 for none)', durationFlag('--warmup'), '15s')
     .option('--threshold <expr>', "k6-style threshold, repeatable, e.g. 'e2e.p95<45s'; overrides the milestone's for the same metric", (v: string, prev: string[]) => [...prev, v], [] as string[]);
   for (const option of configOptions()) init.option(option.flags, option.help);
@@ -98,7 +103,7 @@ async function runArtilleryInit(opts: InitOptions, command: Command): Promise<st
     vana['s2k-count-byte'] = 96; // as MS-05's own script (MS05_S2K_COUNT_BYTE)
   }
 
-  let plan;
+  let plan: ArtilleryLoadPlan;
   if (opts.milestone) {
     const load = config.load;
     const loadFlags: MilestoneLoadFlags = {
@@ -115,6 +120,7 @@ async function runArtilleryInit(opts: InitOptions, command: Command): Promise<st
   } else {
     plan = configLoadPlan(config.load);
   }
+  if (opts.arrivals !== undefined && plan.kind === 'rate') plan = { ...plan, poisson: opts.arrivals === 'poisson' };
   const warmupS = Math.ceil(durationMs(opts.warmup) / 1_000);
   const { script, reportOnly, notes } = buildArtilleryScript({ plan, thresholds, vana, warmupS });
 
@@ -138,8 +144,10 @@ export interface RunArtilleryParameters {
   workers?: number;
   /** Default: `.vana-load/artillery/node_modules/.bin/artillery` of this repository. */
   artillery?: string;
-  /** Default: inherited. */
-  stdio?: 'inherit' | 'ignore';
+  /** Default: inherited; a path: stdout and stderr go to that file. */
+  stdio?: 'inherit' | 'ignore' | { logFile: string };
+  /** Told the pid of the Artillery process once it is spawned (to sample its CPU, say). */
+  onSpawn?: (pid: number) => void;
 }
 
 /**
@@ -149,7 +157,7 @@ export interface RunArtilleryParameters {
  * @example
  * const code = await runArtillery({ script: 'artillery.yml', output: 'out.json', workers: 2 });
  */
-export async function runArtillery({ script, output, workers, artillery = join(REPO_ROOT, ARTILLERY_BIN), stdio = 'inherit' }: RunArtilleryParameters): Promise<number> {
+export async function runArtillery({ script, output, workers, artillery = join(REPO_ROOT, ARTILLERY_BIN), stdio = 'inherit', onSpawn }: RunArtilleryParameters): Promise<number> {
   if (!existsSync(artillery)) {
     throw new ConfigError(`Artillery is not installed at ${artillery}`, { code: 'ARTILLERY_NOT_INSTALLED', metaMessages: ['fix: npm run artillery:install (Artillery 2.0.21, ~590 MB, outside the project dependencies)'] });
   }
@@ -160,7 +168,10 @@ export async function runArtillery({ script, output, workers, artillery = join(R
     env.WORKERS = String(workers);
     env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${preload}`.trim();
   }
-  const child = spawn(artillery, ['run', script, '--output', output], { stdio, env });
+  const log = typeof stdio === 'object' ? openSync(stdio.logFile, 'w') : undefined;
+  const child = spawn(artillery, ['run', script, '--output', output], { stdio: log === undefined ? (stdio as 'inherit' | 'ignore') : ['ignore', log, log], env });
+  if (log !== undefined) closeSync(log);
+  if (child.pid !== undefined) onSpawn?.(child.pid);
   const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
