@@ -170,4 +170,36 @@ describe.runIf(enabled)('artillery-engine-vana on two local Artillery workers', 
       }),
     );
   }, 360_000);
+
+  it('installs from an init --bundle folder as a Fargate worker does (npm install, then NODE_PATH) and runs flows outside this repository', async () => {
+    // The worker's test folder: what Artillery uploads (script, package.json, the included tarball).
+    const bundle = join(dir, 'bundle');
+    const init = spawnSync(
+      process.execPath,
+      ['--import', TSX_LOADER_URL, 'src/cli/main.ts', 'artillery', 'init', '--load-model', 'poisson', '--rate', '2', '--duration', '10s', '--arrivals', 'uniform',
+        '--manifest', manifestPath, '--warmup', '20s', '--s2k-count-byte', S2K_COUNT_BYTE, '--bundle', bundle, '--log-level', 'warn'],
+      { encoding: 'utf8' },
+    );
+    expect(init.status, init.stderr).toBe(0);
+    expect(await readFile(join(bundle, 'artillery.yml'), 'utf8')).toContain('includeFiles:\n    - "artillery-engine-vana-0.1.0.tgz"');
+    // loadgen-worker's install_npm_dependencies: npm install, then npm install of every engine the script names.
+    for (const args of [['install', '--loglevel=silent', '--no-audit', '--no-fund'], ['install', '--quiet', '--no-audit', '--no-fund', 'artillery-engine-vana']]) {
+      const npm = spawnSync('npm', args, { cwd: bundle, encoding: 'utf8' });
+      expect(npm.status, npm.stderr).toBe(0);
+    }
+    expect(JSON.parse(await readFile(join(bundle, 'package.json'), 'utf8')).dependencies['artillery-engine-vana']).toMatch(/^file:/);
+    // An Artillery outside the repository, so that the engine can only come from NODE_PATH (hard links: no copy of its 590 MB).
+    const artilleryCopy = join(dir, 'artillery-copy');
+    const copy = spawnSync('cp', ['-al', join('.vana-load', 'artillery'), artilleryCopy]);
+    if (copy.status !== 0) expect(spawnSync('cp', ['-r', join('.vana-load', 'artillery'), artilleryCopy]).status).toBe(0);
+    const run = spawnSync(join(artilleryCopy, 'node_modules', '.bin', 'artillery'), ['run', 'artillery.yml', '--output', 'out.json'], {
+      cwd: bundle,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_PATH: join(bundle, 'node_modules') },
+      timeout: 180_000,
+    });
+    expect(run.status, `${run.stdout.slice(-2_000)}\n${run.stderr.slice(-2_000)}`).toBe(0);
+    const counters = (JSON.parse(await readFile(join(bundle, 'out.json'), 'utf8')) as { aggregate: { counters: Record<string, number> } }).aggregate.counters;
+    expect({ started: counters['vana.flows.started'], succeeded: counters['vana.flows.succeeded'], failed: counters['vana.flows.failed'] }).toEqual({ started: 20, succeeded: 20, failed: 0 });
+  }, 300_000);
 });

@@ -10,7 +10,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
-import { dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { configOptions } from '../config/configOptions.ts';
@@ -22,6 +22,7 @@ import { DEFAULT_MANIFEST_PATH } from '../stack/manifest.ts';
 import { checkWritableFile } from '../util/checkPath.ts';
 import { buildArtilleryScript, configLoadPlan, milestoneLoadPlan, toYaml, type ArtilleryLoadPlan, type MilestoneLoadFlags } from './artilleryScript.ts';
 import { durationFlag, durationMs, intFlag } from './milestoneCli.ts';
+import { packArtilleryEngine } from './packArtilleryEngine.ts';
 
 /** Where `npm run artillery:install` puts Artillery, from the repository root. */
 export const ARTILLERY_BIN = join('.vana-load', 'artillery', 'node_modules', '.bin', 'artillery');
@@ -32,6 +33,7 @@ const NOT_ENGINE_GROUPS = new Set(['load', 'output', 'stack']);
 
 interface InitOptions {
   milestone?: MilestoneId;
+  bundle?: string;
   arrivals?: 'poisson' | 'uniform';
   out: string;
   manifest: string;
@@ -51,7 +53,8 @@ export function registerArtilleryCommand(program: Command): void {
       if (!(['ms-03', 'ms-04', 'ms-05'] as readonly string[]).includes(value)) throw new InvalidArgumentError(`--milestone must be ms-03, ms-04 or ms-05, got "${value}"`);
       return value as MilestoneId;
     })
-    .option('--out <file>', 'script to write: YAML, or JSON for a .json name', 'artillery.yml')
+    .option('--out <file>', 'script to write: YAML, or JSON for a .json name (with --bundle: its name inside the bundle)', 'artillery.yml')
+    .option('--bundle <dir>', 'for run-fargate / run-lambda: write the script into <dir> with the engine as an npm tarball and a package.json that installs it on the workers')
     .option('--manifest <path>', 'local target: manifest of the running stack every worker attaches to', DEFAULT_MANIFEST_PATH)
     .option('--arrivals <mode>', "constant-rate phases: poisson (the default of poisson models) or uniform. Artillery's poisson arrivals chain timeouts, so a worker's event-loop lag stretches every gap and the rate falls short; uniform keeps the count", (value: string) => {
       if (value !== 'poisson' && value !== 'uniform') throw new InvalidArgumentError(`--arrivals must be poisson or uniform, got "${value}"`);
@@ -122,20 +125,25 @@ async function runArtilleryInit(opts: InitOptions, command: Command): Promise<st
   }
   if (opts.arrivals !== undefined && plan.kind === 'rate') plan = { ...plan, poisson: opts.arrivals === 'poisson' };
   const warmupS = Math.ceil(durationMs(opts.warmup) / 1_000);
-  const { script, reportOnly, notes } = buildArtilleryScript({ plan, thresholds, vana, warmupS });
+  const out = opts.bundle === undefined ? opts.out : join(opts.bundle, basename(opts.out));
+  checkWritableFile(out, 'Artillery script (--out)');
+  const packed = opts.bundle === undefined ? undefined : await packArtilleryEngine(opts.bundle);
+  const { script, reportOnly, notes } = buildArtilleryScript({ plan, thresholds, vana, warmupS, ...(packed ? { includeFiles: [packed.tarball] } : {}) });
 
-  const json = extname(opts.out).toLowerCase() === '.json';
+  const json = extname(out).toLowerCase() === '.json';
   const milestoneFlag = opts.milestone ? ` --milestone ${opts.milestone}` : '';
   const header = [
     `Written by \`vana-load artillery init${milestoneFlag}\`.`,
-    `Run:    npm run artillery -- run ${opts.out} --workers 2 --output out.json`,
+    packed
+      ? `Run:    cd ${opts.bundle} && artillery run-fargate ${basename(out)} --count 4 --region <region> --dotenv <path to .env> --output out.json`
+      : `Run:    npm run artillery -- run ${out} --workers 2 --output out.json`,
     `Report: npm run report -- --from-artillery out.json${milestoneFlag}${opts.threshold.map((t) => ` --threshold '${t}'`).join('')}`,
     ...(reportOnly.length > 0 ? ['Judged by the report only (Artillery cannot express them):', ...reportOnly.map((r) => `  ${r.expression}: ${r.why}`)] : []),
     ...notes.map((note) => `Note: ${note}`),
   ];
-  checkWritableFile(opts.out, 'Artillery script (--out)');
-  await writeFile(opts.out, json ? `${JSON.stringify(script, null, 2)}\n` : `${header.map((line) => `# ${line}`).join('\n')}\n${toYaml(script as never)}`);
-  return `${[`📝 ${opts.out}: ${script.config.phases.map((p) => p.name).join(' → ')}, ${script.config.plugins?.ensure.conditions.length ?? 0} ensure condition(s)`, ...header.slice(1).map((l) => `   ${l}`)].join('\n')}\n`;
+  await writeFile(out, json ? `${JSON.stringify(script, null, 2)}\n` : `${header.map((line) => `# ${line}`).join('\n')}\n${toYaml(script as never)}`);
+  const bundled = packed ? [`📦 ${join(opts.bundle!, packed.tarball)}: the engine with ${packed.files} source files and ${Object.keys(packed.dependencies).length} npm dependencies; ${join(opts.bundle!, 'package.json')} installs it`] : [];
+  return `${[...bundled, `📝 ${out}: ${script.config.phases.map((p) => p.name).join(' → ')}, ${script.config.plugins?.ensure.conditions.length ?? 0} ensure condition(s)`, ...header.slice(1).map((l) => `   ${l}`)].join('\n')}\n`;
 }
 
 export interface RunArtilleryParameters {

@@ -27,7 +27,16 @@ const counters = {
   'vana.flows.waited_for_startup': 1,
 };
 const output = {
-  aggregate: { counters, summaries: { 'vana.e2e': e2e, 'vana.plan.duration_ms': { ...e2e, min: 10_000, max: 10_000, mean: 10_000 } }, firstMetricAt: t0 + 100, lastMetricAt: t0 + 14_000, period: t0 },
+  aggregate: {
+    counters,
+    summaries: { 'vana.e2e': e2e, 'vana.plan.duration_ms': { ...e2e, min: 10_000, max: 10_000, mean: 10_000 } },
+    firstMetricAt: t0 + 100,
+    lastMetricAt: t0 + 14_000,
+    // The last flow finished at 12 s; the workers' lag samples went on until 14 s.
+    firstCounterAt: t0 + 100,
+    lastCounterAt: t0 + 12_100,
+    period: t0,
+  },
   intermediate: [
     { counters, summaries: { 'vana.e2e': e2e }, firstMetricAt: t0 + 100, lastMetricAt: t0 + 9_900, period: t0 },
     { counters: { 'vusers.created': 0 }, summaries: {}, firstMetricAt: t0 + 10_000, lastMetricAt: t0 + 14_000, period: t0 + 10_000 },
@@ -49,6 +58,7 @@ describe('runArtilleryReportCommand', () => {
     expect(result.exitCode).toBe(0);
     const summary = JSON.parse(await readFile(result.summaryPath, 'utf8'));
     expect(summary.counts).toEqual({ started: 5, completed: 5, succeeded: 4, failed: 1, dropped: 0 });
+    expect({ durationS: summary.durationS, flowsPerS: summary.rates.flowsPerS }).toEqual({ durationS: 12, flowsPerS: 0.417 });
     expect(summary.rates).toMatchObject({ targetRate: 0.5, achievedRate: 0.5, txSuccessRate: 0.8, uploadSuccessRate: 1 });
     expect(summary.environment).toMatchObject({ chainId: 31337, target: 'local', loadModel: 'artillery' });
     expect(summary.errors).toEqual([{ step: 'confirm', errorClass: 'timeout', count: 1, example: 'codes: RECEIPT_TIMEOUT ×1 (Artillery keeps no messages)' }]);

@@ -27,6 +27,8 @@ export interface ArtilleryScript {
   config: {
     target: string;
     phases: ArtilleryScriptPhase[];
+    /** Files uploaded with the script to Fargate/Lambda workers (the engine tarball of `init --bundle`). */
+    includeFiles?: string[];
     mode?: 'poisson';
     engines: { vana: Record<string, never> };
     vana: Record<string, string | number | boolean>;
@@ -148,6 +150,7 @@ export interface BuildArtilleryScriptParameters {
   vana: Record<string, string | number | boolean>;
   /** Seconds of pause before the first arrival, while workers load the engine and attach. */
   warmupS: number;
+  includeFiles?: string[];
 }
 
 export interface BuiltArtilleryScript {
@@ -162,7 +165,7 @@ export interface BuiltArtilleryScript {
  * @example
  * const { script } = buildArtilleryScript({ plan: milestoneLoadPlan('ms-05', {}), thresholds, vana: {}, warmupS: 15 });
  */
-export function buildArtilleryScript({ plan, thresholds, vana, warmupS }: BuildArtilleryScriptParameters): BuiltArtilleryScript {
+export function buildArtilleryScript({ plan, thresholds, vana, warmupS, includeFiles }: BuildArtilleryScriptParameters): BuiltArtilleryScript {
   const { conditions, reportOnly } = ensureOfThresholds(thresholds);
   const notes: string[] = [];
   if (plan.kind === 'rate' && !Number.isInteger(plan.rate)) {
@@ -177,6 +180,7 @@ export function buildArtilleryScript({ plan, thresholds, vana, warmupS }: BuildA
     config: {
       target: 'vana',
       phases: phasesOfPlan(plan, warmupS),
+      ...(includeFiles && includeFiles.length > 0 ? { includeFiles } : {}),
       ...(plan.kind === 'rate' && plan.poisson ? { mode: 'poisson' as const } : {}),
       engines: { vana: {} },
       vana,

@@ -32,6 +32,8 @@ const reportSchema = z.looseObject({
   summaries: z.record(z.string(), summarySchema).default({}),
   firstMetricAt: z.number().optional(),
   lastMetricAt: z.number().optional(),
+  firstCounterAt: z.number().optional(),
+  lastCounterAt: z.number().optional(),
   period: z.union([z.number(), z.string()]).optional(),
 });
 const outputSchema = z.looseObject({ aggregate: reportSchema, intermediate: z.array(reportSchema) });
@@ -115,8 +117,10 @@ export function buildArtillerySummary({ output, source, runId, milestone, thresh
     .filter((p): p is { report: ArtilleryReport; start: number } => p.start !== undefined)
     .sort((a, b) => a.start - b.start);
   const firstPeriod = periods[0]?.start;
-  const startedAt = Math.min(aggregate.firstMetricAt ?? Infinity, firstPeriod ?? Infinity);
-  const endedAt = Math.max(aggregate.lastMetricAt ?? -Infinity, ...periods.map((p) => p.report.lastMetricAt ?? p.start));
+  // Counters mark flows (the first arrival, the last completion); histograms include the workers'
+  // lag samples, which go on until each worker is done.
+  const startedAt = aggregate.firstCounterAt ?? Math.min(aggregate.firstMetricAt ?? Infinity, firstPeriod ?? Infinity);
+  const endedAt = aggregate.lastCounterAt ?? Math.max(aggregate.lastMetricAt ?? -Infinity, ...periods.map((p) => p.report.lastMetricAt ?? p.start));
   if (!Number.isFinite(startedAt) || !Number.isFinite(endedAt)) {
     throw new ConfigError(`The Artillery report ${source} has no timestamps (firstMetricAt, lastMetricAt, period)`, { code: 'ARTILLERY_OUTPUT_INVALID' });
   }
