@@ -9,8 +9,9 @@
  * (VANA_LOAD_ARTILLERY_TEST=1) and is skipped by a plain `npm test`. With the variable set, a
  * missing Artillery fails the test rather than skipping it.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -24,7 +25,6 @@ import { dataPortabilityPermissionsAbi } from '../src/protocol/abis.ts';
 import { runLoadTest } from '../src/run/runLoadTest.ts';
 import { ensureStack, type StackHandle } from '../src/stack/ensureStack.ts';
 import { TSX_LOADER_URL } from '../src/util/tsxLoader.ts';
-import { spawnSync } from 'node:child_process';
 
 const RATE = 5;
 const DURATION_S = 40;
@@ -61,6 +61,8 @@ describe.runIf(enabled)('artillery-engine-vana on two local Artillery workers', 
 
   afterAll(async () => {
     await stack?.stop();
+    // Holds an installed bundle (~150 MB) and a hard-linked Artillery.
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('merges ~200 flows of two workers into counts the chain confirms, with every step, and the verdict of our own runner', async () => {

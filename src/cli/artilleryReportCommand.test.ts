@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runArtilleryReportCommand } from './artilleryReportCommand.ts';
+import { artilleryOutputOf, runArtilleryReportCommand } from './artilleryReportCommand.ts';
 
 const t0 = 1_800_000_000_000;
 const e2e = { min: 800, max: 2_000, count: 4, mean: 1_200, p50: 1_000, median: 1_000, p75: 1_500, p90: 1_900, p95: 2_000, p99: 2_000, p999: 2_000 };
@@ -68,6 +68,8 @@ describe('runArtilleryReportCommand', () => {
     expect(html).toContain('<section id="artillery">');
     expect(html).toContain('1 virtual user arrived before its worker had opened its environment');
     expect(html).toContain('data-verdict="pass"');
+    expect(artilleryOutputOf(join(dir, 'report'))).toBe(path);
+    expect(artilleryOutputOf(dir)).toBeUndefined();
   });
 
   it('fails the verdict (exit 1) on a breached threshold, and reads harness thresholds as n/a', async () => {

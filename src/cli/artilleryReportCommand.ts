@@ -4,6 +4,7 @@
  * `--dir`), judges the milestone's thresholds and the `--threshold` flags, and prints the final
  * report. Exit code: 0 pass, 1 a threshold failed, 2 bad input.
  */
+import { readFileSync } from 'node:fs';
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, EXIT_CODES } from '../errors.ts';
@@ -87,4 +88,20 @@ export async function runArtilleryReportCommand({
   }
   print(`\n📁 ${summaryPath} and ${reportPath} from ${summary.counts.completed} flows in ${output}`);
   return { exitCode: summary.verdict === 'pass' ? EXIT_CODES.ok : EXIT_CODES.thresholdFailed, summary, summaryPath, reportPath };
+}
+
+/**
+ * The Artillery output a results directory was built from, when it holds the report of an
+ * Artillery run (it has no flows.jsonl to rebuild from), else undefined.
+ *
+ * @example
+ * artilleryOutputOf('results/2026-12-05T19-24-14Z-artillery-ms05'); // 'out.json'
+ */
+export function artilleryOutputOf(dir: string): string | undefined {
+  try {
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { runner?: { kind?: unknown; output?: unknown } };
+    return summary.runner?.kind === 'artillery' && typeof summary.runner.output === 'string' ? summary.runner.output : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -14,7 +14,7 @@ import { configField } from '../config/schema.ts';
 import { createLogger } from '../logger.ts';
 import { DEFAULT_STACK_PORTS, runStackCommand } from './stackCommand.ts';
 import { runReportCommand } from './reportCommand.ts';
-import { runArtilleryReportCommand } from './artilleryReportCommand.ts';
+import { artilleryOutputOf, runArtilleryReportCommand } from './artilleryReportCommand.ts';
 import { registerArtilleryCommand } from './artilleryCommand.ts';
 import { ConfigError } from '../errors.ts';
 import { MILESTONE_IDS, type MilestoneId } from '../metrics/thresholds.ts';
@@ -108,6 +108,13 @@ program
     }
     if (dir === undefined) throw new ConfigError('Expected a results directory, or --from-artillery <file>', { code: 'USAGE' });
     if (opts.milestone !== undefined || opts.outDir !== undefined) throw new ConfigError('--milestone and --out-dir go with --from-artillery', { code: 'USAGE' });
+    const artilleryOutput = artilleryOutputOf(dir);
+    if (artilleryOutput !== undefined) {
+      throw new ConfigError(`${dir} holds the report of an Artillery run, which has no flows.jsonl to rebuild from`, {
+        code: 'RESULTS_DIR_ARTILLERY',
+        metaMessages: [`fix: vana-load report --from-artillery ${artilleryOutput} --out-dir ${dir}`],
+      });
+    }
     const { exitCode } = await runReportCommand({ dir, thresholds: opts.threshold, force: opts.force === true });
     process.exitCode = exitCode;
   });
