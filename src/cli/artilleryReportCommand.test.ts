@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { artilleryOutputOf, runArtilleryReportCommand } from './artilleryReportCommand.ts';
 
 const t0 = 1_800_000_000_000;
@@ -44,8 +44,14 @@ const output = {
 };
 const quiet = () => Object.assign(new Writable({ write: (_c, _e, done) => done() }), { isTTY: false });
 
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
 async function outputFile(content: unknown): Promise<{ dir: string; path: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'vana-artillery-report-'));
+  dirs.push(dir);
   const path = join(dir, 'out.json');
   await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content));
   return { dir, path };

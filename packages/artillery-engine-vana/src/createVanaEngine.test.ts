@@ -4,9 +4,9 @@
  * inside Artillery itself, in .ci/run.)
  */
 import { EventEmitter } from 'node:events';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStack, type StackHandle } from '../../../src/stack/ensureStack.ts';
 import { createVanaEngine } from './createVanaEngine.ts';
@@ -39,6 +39,7 @@ describe('createVanaEngine', () => {
 
   afterAll(async () => {
     await stack?.stop();
+    if (manifest) await rm(dirname(manifest), { recursive: true, force: true });
   });
 
   it('runs one flow per virtual user on its own wallet and reports each as Artillery metrics, then closes when the runner is done', async () => {

@@ -1,10 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { resolveEngineSettings } from './engineSettings.ts';
 
 const cwd = mkdtempSync(join(tmpdir(), 'vana-engine-settings-'));
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
 describe('resolveEngineSettings', () => {
   it('loads the harness config with config.vana as its flags, over the environment', () => {
