@@ -3,7 +3,9 @@
  * The `vana-load` command: `stack` (the local stack in the foreground, = `npm run dev`),
  * `report <dir>` (rebuild a run's summary.json and report.html, = `npm run report -- <dir>`) and
  * `memory <dir>` (is a process's memory flat over the run? = `npm run memory -- <dir>`) and
- * `compare <baseline> <candidate>` (did a run get significantly worse? = `npm run compare -- <a> <b>`).
+ * `compare <baseline> <candidate>` (did a run get significantly worse? = `npm run compare -- <a> <b>`),
+ * `artillery init|run` (distributed runs on Artillery with artillery-engine-vana; `report
+ * --from-artillery` reads their output).
  * Other subcommands (run, wallets) are added by their issues.
  */
 import { Command, InvalidArgumentError } from 'commander';
@@ -16,6 +18,10 @@ import { configOptions } from '../config/configOptions.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { stackOptionsFromConfig } from '../stack/stackOptionsFromConfig.ts';
 import { runReportCommand } from './reportCommand.ts';
+import { artilleryOutputOf, runArtilleryReportCommand } from './artilleryReportCommand.ts';
+import { registerArtilleryCommand } from './artilleryCommand.ts';
+import { ConfigError } from '../errors.ts';
+import { MILESTONE_IDS, type MilestoneId } from '../metrics/thresholds.ts';
 import { DEFAULT_MANIFEST_PATH } from '../stack/manifest.ts';
 
 import { exitCodeFor, formatError } from './exitWithError.ts';
@@ -30,6 +36,11 @@ function logLevelFlag(value: string): LevelWithSilent {
   const parsed = logLevelParser.parse(value.trim());
   if (!parsed.ok) throw new InvalidArgumentError(`--log-level must be ${logLevelParser.expected}, got "${value}"`);
   return parsed.value;
+}
+
+function milestoneFlag(value: string): MilestoneId {
+  if (!(MILESTONE_IDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`--milestone must be one of ${MILESTONE_IDS.join(', ')}, got "${value}"`);
+  return value as MilestoneId;
 }
 
 // Before the subcommands are added, so they inherit it: a usage error exits 2 (ARCHITECTURE.md 7).
@@ -72,11 +83,36 @@ stackCommand
 
 program
   .command('report')
-  .description('rebuild summary.json and report.html of a run from flows.jsonl + timeseries.jsonl, judge it again and print the final report (exit 0 pass, 1 fail)')
-  .argument('<dir>', 'results directory, e.g. results/2026-11-23T11-40-00Z-ms03-ab12')
+  .description(
+    'rebuild summary.json and report.html of a run from flows.jsonl + timeseries.jsonl, or build them from an Artillery run (--from-artillery), judge it and print the final report (exit 0 pass, 1 fail)',
+  )
+  .argument('[dir]', 'results directory, e.g. results/2026-11-23T11-40-00Z-ms03-ab12')
   .option('--threshold <expr>', "k6-style threshold, repeatable, e.g. 'e2e.p95<120s'; overrides the run's threshold for the same metric", (value: string, previous: string[]) => [...previous, value], [] as string[])
   .option('--force', 'replace summary.json even when the rebuild counts fewer flows than it (a line of flows.jsonl left out)')
-  .action(async (dir: string, opts: { threshold: string[]; force?: boolean }) => {
+  .option('--from-artillery <file>', 'build the report of an artillery-engine-vana run from its `artillery run --output <file>` JSON')
+  .option('--milestone <id>', `with --from-artillery: judge by this milestone's default thresholds too (${MILESTONE_IDS.join(', ')})`, milestoneFlag)
+  .option('--out-dir <dir>', 'with --from-artillery: where summary.json and report.html go (default results/<run id>)')
+  .action(async (dir: string | undefined, opts: { threshold: string[]; force?: boolean; fromArtillery?: string; milestone?: MilestoneId; outDir?: string }) => {
+    if (opts.fromArtillery !== undefined) {
+      if (dir !== undefined) throw new ConfigError(`Give a results directory or --from-artillery, not both (got ${dir} and ${opts.fromArtillery})`, { code: 'USAGE' });
+      const { exitCode } = await runArtilleryReportCommand({
+        output: opts.fromArtillery,
+        milestone: opts.milestone ?? null,
+        thresholds: opts.threshold,
+        ...(opts.outDir !== undefined ? { dir: opts.outDir } : {}),
+      });
+      process.exitCode = exitCode;
+      return;
+    }
+    if (dir === undefined) throw new ConfigError('Expected a results directory, or --from-artillery <file>', { code: 'USAGE' });
+    if (opts.milestone !== undefined || opts.outDir !== undefined) throw new ConfigError('--milestone and --out-dir go with --from-artillery', { code: 'USAGE' });
+    const artilleryOutput = artilleryOutputOf(dir);
+    if (artilleryOutput !== undefined) {
+      throw new ConfigError(`${dir} holds the report of an Artillery run, which has no flows.jsonl to rebuild from`, {
+        code: 'RESULTS_DIR_ARTILLERY',
+        metaMessages: [`fix: vana-load report --from-artillery ${artilleryOutput} --out-dir ${dir}`],
+      });
+    }
     const { exitCode } = await runReportCommand({ dir, thresholds: opts.threshold, force: opts.force === true });
     process.exitCode = exitCode;
   });
@@ -115,6 +151,7 @@ program
     });
     process.exitCode = exitCode;
   });
+registerArtilleryCommand(program);
 
 try {
   await program.parseAsync(process.argv);
