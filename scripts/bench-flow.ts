@@ -5,9 +5,9 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/loadConfig.ts';
-import { openFlowEnvironment } from '../src/client/flowEnvironment.ts';
+import { openFlowEnvironment } from '../src/run/flowEnvironment.ts';
 import { generateUserData } from '../src/client/syntheticData.ts';
-import { STEP_NAMES } from '../src/errors.ts';
+import { STEP_NAMES } from '../src/flow.ts';
 
 const { values } = parseArgs({
   options: { flows: { type: 'string', default: '30' }, 'block-time': { type: 'string', default: '0' }, 'data-size': { type: 'string', default: 'small' }, warmup: { type: 'string', default: '5' } },

@@ -41,7 +41,7 @@ for (const [name, n, min] of [['--wallets', count, 1], ['--repeat', repeat, 0], 
   }
 }
 
-const walletManager = fileURLToPath(new URL('../src/scripts/wallet-manager.ts', import.meta.url));
+const walletManager = fileURLToPath(new URL('../src/cli/walletManager.ts', import.meta.url));
 // Resolved here: the commands run in a scratch directory, where `--import tsx` would not resolve.
 const tsxLoader = TSX_LOADER_URL;
 

@@ -37,15 +37,15 @@ import { dataPortabilityPermissionsAbi } from '../src/protocol/abis.ts';
 import type { ServerFilesAndPermissionMessage } from '../src/protocol/eip712.ts';
 import { serializeSignedRelayRequest, signRelayRequest } from '../src/protocol/relayerRequest.ts';
 import { startAnvil } from '../src/stack/anvil.ts';
-import { startApiServer } from '../src/stack/apiServer.ts';
+import { startApiServer } from '../src/servers/api/apiServer.ts';
 import { deployContracts, registerGrantee } from '../src/stack/deployContracts.ts';
 import { appAccount, deployerAccount, relayerAccount } from '../src/stack/devAccounts.ts';
-import { freePort } from '../src/stack/freePort.ts';
+import { freePort } from '../src/util/freePort.ts';
 import { createRelayerPool, type GasLimitMode, type RelayerPoolStats } from '../src/chain/relayerPool.ts';
 import { fundRelayers } from '../src/chain/fundRelayers.ts';
 import { privateKeyToNativeSigningAccount } from '../src/chain/nativeSigningAccount.ts';
 import { nextMessage } from './benchChild.ts';
-import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
+import { rpcHttp } from '../src/chain/rpcTransport.ts';
 
 export interface RelayerBenchOptions {
   /** Relay requests to send, one fresh user each. Default 2000. */

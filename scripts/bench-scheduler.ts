@@ -11,7 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import type { FlowResult } from '../src/client/types.ts';
+import type { FlowResult } from '../src/flow.ts';
 import { runLoadModel } from '../src/load/runLoadModel.ts';
 import type { FlowTask, RunFlow } from '../src/load/types.ts';
 

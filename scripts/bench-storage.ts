@@ -22,13 +22,13 @@ import pidusage from 'pidusage';
 import { createLocalStorageProvider } from '../src/storage/localStorageProvider.ts';
 import { createS3StorageProvider } from '../src/storage/s3StorageProvider.ts';
 import type { StorageProvider } from '../src/storage/StorageProvider.ts';
-import { startS3Server } from '../src/stack/s3Server.ts';
-import { startStorageService, type StorageServiceStats } from '../src/stack/storageService.ts';
+import { startS3Server } from '../src/servers/storage/s3Server.ts';
+import { startStorageService, type StorageServiceStats } from '../src/servers/storage/storageService.ts';
 import { nextMessage } from './benchChild.ts';
 
 /** `provider`: through createLocalStorageProvider (fetch). `http`: a bare node:http keep-alive agent. */
 export type ClientKind = 'provider' | 'http';
-/** `local`: the stack's storage service. `s3`: the local S3 server (src/stack/s3Server.ts). */
+/** `local`: the stack's storage service. `s3`: the local S3 server (src/servers/storage/s3Server.ts). */
 export type StoreKind = 'local' | 's3';
 const S3_BENCH = { bucket: 'bench', region: 'us-east-1', accessKeyId: 'BENCH', secretAccessKey: 'bench-secret' } as const;
 

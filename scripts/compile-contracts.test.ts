@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileContracts, REPO_ROOT } from './compileContracts.ts';
+import { compileContracts, REPO_ROOT } from './contractArtifacts.ts';
 
 describe('compiled contract artifacts', () => {
   it('match a fresh compile of contracts/*.sol byte for byte', { timeout: 120_000 }, () => {

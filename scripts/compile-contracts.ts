@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { compileContracts, REPO_ROOT } from './compileContracts.ts';
+import { compileContracts, REPO_ROOT } from './contractArtifacts.ts';
 
 const t0 = performance.now();
 const { files, warnings } = compileContracts();

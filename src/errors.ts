@@ -8,38 +8,7 @@
  * addresses and URLs, never keys.
  */
 
-/** Flow steps, in execution order. Names are fixed: they appear in metrics, JSON and reports. */
-export const STEP_NAMES = [
-  'encrypt',
-  'upload_data',
-  'upload_grant',
-  'identity',
-  'wrap_key',
-  'sign',
-  'relay',
-  'confirm',
-  'inference_submit',
-  'inference_wait',
-  'verify',
-] as const;
-export type StepName = (typeof STEP_NAMES)[number];
-
-/** Error classes used for counters, retry decisions and the circuit breaker. */
-export const ERROR_CLASSES = [
-  'nonce',
-  'underpriced',
-  'revert',
-  'timeout',
-  'rate_limited',
-  'http_4xx',
-  'http_5xx',
-  'network',
-  'integrity',
-  /** The harness's own infrastructure went away mid-flow (the stack or anvil died, relayer keys ran dry). */
-  'infra',
-  'other',
-] as const;
-export type ErrorClass = (typeof ERROR_CLASSES)[number];
+import type { ErrorClass, StepName } from './flow.ts';
 
 export interface VanaLoadErrorParameters {
   /** Stable machine-readable code, e.g. `ECIES_BAD_MAC`. */
@@ -99,11 +68,3 @@ export class InfrastructureError extends VanaLoadError {
     super(shortMessage, { code: params.code ?? 'INFRA_UNAVAILABLE', errorClass: 'network', ...params });
   }
 }
-
-/** Exit codes of every command and milestone (ARCHITECTURE.md 7). */
-export const EXIT_CODES = {
-  ok: 0,
-  thresholdFailed: 1,
-  usage: 2,
-  infrastructure: 3,
-} as const;

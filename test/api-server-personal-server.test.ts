@@ -9,14 +9,14 @@ import { buildGrantFile, serializeGrantFile } from '../src/protocol/grantFile.ts
 import { encryptWithPassword } from '../src/protocol/openpgp.ts';
 import { serializeSignedRelayRequest, signRelayRequest } from '../src/protocol/relayerRequest.ts';
 import { startAnvil } from '../src/stack/anvil.ts';
-import { startApiServer, type ApiServer } from '../src/stack/apiServer.ts';
+import { startApiServer, type ApiServer } from '../src/servers/api/apiServer.ts';
 import { deployContracts, registerGrantee } from '../src/stack/deployContracts.ts';
 import { appAccount, deployerAccount, LOCAL_SERVER_MNEMONIC, relayerAccount } from '../src/stack/devAccounts.ts';
-import { startPersonalServer } from '../src/stack/personalServer/startPersonalServer.ts';
+import { startPersonalServer } from '../src/servers/personalServer/startPersonalServer.ts';
 import { createRelayerPool, type RelayerPool } from '../src/chain/relayerPool.ts';
 import { fundRelayers } from '../src/chain/fundRelayers.ts';
-import { startStorageService } from '../src/stack/storageService.ts';
-import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
+import { startStorageService } from '../src/servers/storage/storageService.ts';
+import { rpcHttp } from '../src/chain/rpcTransport.ts';
 
 // /api/relay and /api/trusted-server(/poll) against the real local personal server and storage:
 // one user's data goes all the way to a finished operation whose result names the sha256 of

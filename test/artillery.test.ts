@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTILLERY_BIN, runArtillery } from '../src/cli/artilleryCommand.ts';
 import { runArtilleryReportCommand } from '../src/cli/artilleryReportCommand.ts';
 import { loadConfig } from '../src/config/loadConfig.ts';
-import { STEP_NAMES } from '../src/errors.ts';
+import { STEP_NAMES } from '../src/flow.ts';
 import { dataPortabilityPermissionsAbi } from '../src/protocol/abis.ts';
 import { runLoadTest } from '../src/run/runLoadTest.ts';
 import { ensureStack, type StackHandle } from '../src/stack/ensureStack.ts';

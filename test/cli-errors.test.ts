@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { flowResultFixture } from '../src/metrics/flowResultFixture.ts';
+import { flowResultFixture } from './fixtures/flowResultFixture.ts';
 import { TSX_LOADER_URL } from '../src/util/tsxLoader.ts';
 
 // Mistakes a user can make, as a user makes them: real processes of the milestone scripts and of
@@ -80,7 +80,7 @@ describe('MS-01 validates like the other milestones', () => {
       run(MS01, ['--block-time', '-1']),
       run(MS01, ['--duration', '5x']),
     ]);
-    expectUsageError(preset, 'VANA_PRESET (--preset) must be one of burst, conservative, debug, got "turbo"');
+    expectUsageError(preset, 'VANA_PRESET (--preset) must be one of burst, conservative, debug, moksha, got "turbo"');
     expectUsageError(blockTime, 'VANA_BLOCK_TIME (--block-time) must be a number in [0, 3600], got "-1"');
     expectUsageError(duration, 'VANA_DURATION (--duration) must be a duration (e.g. 500ms, 90s, 2m) in [1s, 7d], got "5x"');
     for (const { out } of [preset, blockTime, duration]) expect(out).not.toContain('MS-01: Core Components Validation');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeCompareFixture, type CompareFixtureParameters } from '../src/report/compareFixture.ts';
+import { writeCompareFixture, type CompareFixtureParameters } from './fixtures/compareFixture.ts';
 import { latencyStats } from '../src/report/compareStats.ts';
 import { formatMetricValue } from '../src/report/compareTable.ts';
 import { TSX_LOADER_URL } from '../src/util/tsxLoader.ts';

@@ -44,7 +44,7 @@ import { decryptWithPassword, encryptWithPassword } from '../src/protocol/openpg
 import { startAnvil, type Anvil } from '../src/stack/anvil.ts';
 import { deployContracts, registerGrantee, type DeployedContracts } from '../src/stack/deployContracts.ts';
 import { appAccount, devAccount, deployerAccount } from '../src/stack/devAccounts.ts';
-import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
+import { rpcHttp } from '../src/chain/rpcTransport.ts';
 
 type Message = ServerFilesAndPermissionMessage;
 

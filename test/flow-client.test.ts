@@ -3,13 +3,13 @@ import { getEventListeners, setMaxListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/loadConfig.ts';
 import { InfrastructureError } from '../src/errors.ts';
-import { openFlowEnvironment, type FlowEnvironment } from '../src/client/flowEnvironment.ts';
+import { openFlowEnvironment, type FlowEnvironment } from '../src/run/flowEnvironment.ts';
 import { generateUserData } from '../src/client/syntheticData.ts';
-import { freePort } from '../src/stack/freePort.ts';
+import { freePort } from '../src/util/freePort.ts';
 import { deployerAccount } from '../src/stack/devAccounts.ts';
 import { VanaLoadTestClient } from '../src/client/VanaLoadTestClient.ts';
 import { createWalletClient, parseEther } from 'viem';
-import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
+import { rpcHttp } from '../src/chain/rpcTransport.ts';
 import { createDirectRelay } from '../src/client/relay/directRelay.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../src/stack/freePort.ts';
+import { freePort } from '../src/util/freePort.ts';
 
 // The milestone scripts as a user runs them: real processes, real stack, exit codes checked.
 function run(script: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {

@@ -24,9 +24,9 @@ import { operationRequestJson, type OperationStatus } from '../src/protocol/pers
 import { startAnvil } from '../src/stack/anvil.ts';
 import { deployContracts, registerGrantee } from '../src/stack/deployContracts.ts';
 import { LOCAL_SERVER_MNEMONIC, appAccount, deployerAccount } from '../src/stack/devAccounts.ts';
-import { startPersonalServer, type PersonalServer } from '../src/stack/personalServer/startPersonalServer.ts';
-import { startStorageService } from '../src/stack/storageService.ts';
-import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
+import { startPersonalServer, type PersonalServer } from '../src/servers/personalServer/startPersonalServer.ts';
+import { startStorageService } from '../src/servers/storage/storageService.ts';
+import { rpcHttp } from '../src/chain/rpcTransport.ts';
 
 type Stop = () => Promise<void>;
 const stops: Stop[] = [];

@@ -3,10 +3,10 @@ import { createPublicClient, createTestClient, parseGwei, type Address, type Hex
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAnvil } from '../src/stack/anvil.ts';
 import { deployerAccount, relayerAccount } from '../src/stack/devAccounts.ts';
-import { freePort } from '../src/stack/freePort.ts';
+import { freePort } from '../src/util/freePort.ts';
 import { createRelayerPool, type RelayerPool } from '../src/chain/relayerPool.ts';
 import { fundRelayers } from '../src/chain/fundRelayers.ts';
-import { rpcHttp } from '../src/chain/stateRaceRetry.ts';
+import { rpcHttp } from '../src/chain/rpcTransport.ts';
 
 type Anvil = Awaited<ReturnType<typeof startAnvil>>;
 

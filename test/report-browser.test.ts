@@ -5,10 +5,10 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeHtmlReport } from '../src/report/html.ts';
-import { exampleRun } from '../src/report/htmlFixture.ts';
+import { exampleRun } from './fixtures/htmlFixture.ts';
 import { launchChromium, type LaunchChromiumReturnType } from './launchChromium.ts';
 import { compareRuns } from '../src/report/compare.ts';
-import { writeCompareFixture } from '../src/report/compareFixture.ts';
+import { writeCompareFixture } from './fixtures/compareFixture.ts';
 import { writeCompareHtml } from '../src/report/compareHtml.ts';
 import { readCompareRun } from '../src/report/readCompareRun.ts';
 

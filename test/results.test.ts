@@ -8,7 +8,7 @@ import { bytesToHex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserWallets, LOCAL_USERS_MNEMONIC } from '../src/client/userWallets.ts';
-import type { FlowResult } from '../src/client/types.ts';
+import type { FlowResult } from '../src/flow.ts';
 import type { RunSummary, TimeseriesSample } from '../src/metrics/types.ts';
 import { appAccount, deployerAccount, DEV_MNEMONIC, LOCAL_SERVER_MNEMONIC, relayerAccount } from '../src/stack/devAccounts.ts';
 import { isProcessRunning } from '../src/util/processAlive.ts';
@@ -104,7 +104,7 @@ describe('MS-03 results, thresholds and SIGINT', () => {
     expect(summary.resources.map((r) => r.name).sort()).toEqual(['anvil', 'harness', 'stack']);
     for (const r of summary.resources) expect(r.rssPeakBytes, r.name).toBeGreaterThan(0);
     expect(summary.thresholds.find((t) => t.expression === 'e2e.p95<1ms')).toMatchObject({ pass: false, source: 'flag' });
-    expect((await readdir(join(resultsDir, 'threshold'))).sort()).toEqual(['flows.jsonl', 'report.html', 'run.log', 'summary.json', 'timeseries.jsonl']);
+    expect((await readdir(join(resultsDir, 'threshold'))).sort()).toEqual(['flows.jsonl', 'report.html', 'run.log', 'stack.log', 'summary.json', 'timeseries.jsonl']);
   });
 
   it("error: exits 2 with a syntax error for 'e2e.p95<<3' before starting a stack", async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { FlowResult } from '../src/client/types.ts';
+import type { FlowResult } from '../src/flow.ts';
 import type { RunSummary } from '../src/metrics/types.ts';
 import { isProcessRunning } from '../src/util/processAlive.ts';
 import { TSX_LOADER_URL } from '../src/util/tsxLoader.ts';

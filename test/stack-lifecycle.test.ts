@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureStack, type StackHandle } from '../src/stack/ensureStack.ts';
-import { freePort } from '../src/stack/freePort.ts';
+import { freePort } from '../src/util/freePort.ts';
 import { parseManifest } from '../src/stack/manifest.ts';
 import { isProcessRunning } from '../src/util/processAlive.ts';
 

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStack, type StackHandle } from '../src/stack/ensureStack.ts';
-import { freePort } from '../src/stack/freePort.ts';
+import { freePort } from '../src/util/freePort.ts';
 import { DEFAULT_MANIFEST_PATH, writeManifest } from '../src/stack/manifest.ts';
 import { createWalletFile } from '../src/wallets/walletFile.ts';
 import { TSX_LOADER_URL } from '../src/util/tsxLoader.ts';
 
-const script = fileURLToPath(new URL('../src/scripts/wallet-manager.ts', import.meta.url));
+const script = fileURLToPath(new URL('../src/cli/walletManager.ts', import.meta.url));
 const tsxLoader = TSX_LOADER_URL;
 // Our own settings must not leak in: every VANA_* variable is dropped.
 const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('VANA_')));

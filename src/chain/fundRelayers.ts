@@ -4,7 +4,7 @@
 import { createPublicClient, formatEther, parseEther, type Address, type Hex, type LocalAccount } from 'viem';
 import type { Logger } from 'pino';
 import { silentLogger } from '../logger.ts';
-import { rpcHttp } from './stateRaceRetry.ts';
+import { rpcHttp } from './rpcTransport.ts';
 
 export interface FundRelayersParameters {
   rpcUrl: string;

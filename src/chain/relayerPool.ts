@@ -19,7 +19,8 @@ import {
   type LocalAccount,
 } from 'viem';
 import type { Logger } from 'pino';
-import { ConfigError, ERROR_CLASSES, InfrastructureError, VanaLoadError, type ErrorClass } from '../errors.ts';
+import { ConfigError, InfrastructureError, VanaLoadError } from '../errors.ts';
+import { ERROR_CLASSES, type ErrorClass } from '../flow.ts';
 import { silentLogger } from '../logger.ts';
 import { createJsonRpc } from './jsonRpc.ts';
 import { createRelayerFunds, type RelayerFunds } from './relayerFunds.ts';

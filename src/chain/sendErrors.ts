@@ -5,7 +5,8 @@
  * relayer pool to decide what a failure means for a nonce, and by the flow's error classes.
  */
 import { BaseError, decodeErrorResult, type Abi, type Hex } from 'viem';
-import { VanaLoadError, type ErrorClass } from '../errors.ts';
+import { VanaLoadError } from '../errors.ts';
+import { type ErrorClass } from '../flow.ts';
 
 /** A revert found while estimating or sending: the request is wrong, retrying cannot help. */
 export class RelayerRevertError extends VanaLoadError {

@@ -7,7 +7,7 @@
  * around (`--prune-history 16`) avoids the race but lets anvil's memory grow without bound over a
  * long run; see src/stack/anvil.ts.
  */
-import { http, type HttpTransport, type HttpTransportConfig, type Transport } from 'viem';
+import type { Transport } from 'viem';
 
 /** Attempts after the first. The race needs a block mined mid-read; two in a row are rare. */
 export const STATE_RACE_RETRIES = 5;
@@ -44,9 +44,4 @@ export function withStateRaceRetry<T extends Transport>(transport: T, retries = 
     return { ...inner, request };
   };
   return wrapped as T;
-}
-
-/** viem's `http` transport with {@link withStateRaceRetry}: the transport for every RPC we read. */
-export function rpcHttp(url: string, config: HttpTransportConfig = {}): HttpTransport {
-  return withStateRaceRetry(http(url, config));
 }

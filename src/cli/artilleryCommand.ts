@@ -21,7 +21,7 @@ import { thresholdsForArtillery } from '../report/artilleryThresholds.ts';
 import { DEFAULT_MANIFEST_PATH } from '../stack/manifest.ts';
 import { checkWritableFile } from '../util/checkPath.ts';
 import { buildArtilleryScript, configLoadPlan, milestoneLoadPlan, toYaml, type ArtilleryLoadPlan, type MilestoneLoadFlags } from './artilleryScript.ts';
-import { durationFlag, durationMs, intFlag } from './milestoneCli.ts';
+import { durationFlag, durationMs, intFlag } from './flagParsers.ts';
 import { packArtilleryEngine } from './packArtilleryEngine.ts';
 
 /** Where `npm run artillery:install` puts Artillery, from the repository root. */

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, EXIT_CODES } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
+import { EXIT_CODES } from '../exitCodes.ts';
 import { writeSummaryFile } from '../metrics/resultsWriter.ts';
 import { evaluateThresholds, type MilestoneId } from '../metrics/thresholds.ts';
 import { renderArtilleryHtmlReport } from '../report/artilleryHtml.ts';

@@ -10,7 +10,8 @@
  * runs that are not comparable.
  */
 import { join } from 'node:path';
-import { ConfigError, EXIT_CODES } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
+import { EXIT_CODES } from '../exitCodes.ts';
 import { checkComparability, describeIssue } from '../report/comparability.ts';
 import { compareRuns, type RunComparison } from '../report/compare.ts';
 import { writeCompareHtml } from '../report/compareHtml.ts';

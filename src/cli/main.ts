@@ -24,8 +24,8 @@ import { ConfigError } from '../errors.ts';
 import { MILESTONE_IDS, type MilestoneId } from '../metrics/thresholds.ts';
 import { DEFAULT_MANIFEST_PATH } from '../stack/manifest.ts';
 
-import { exitCodeFor, formatError } from './exitWithError.ts';
-import { durationFlag, durationMs, numberFlag } from './milestoneCli.ts';
+import { exitCodeFor, formatError } from './errorOutput.ts';
+import { durationFlag, durationMs, numberFlag } from './flagParsers.ts';
 import { runMemoryCommand } from './memoryCommand.ts';
 import { runCompareCommand } from './compareCommand.ts';
 import { MAX_REGRESSION_HELP } from '../report/maxRegression.ts';

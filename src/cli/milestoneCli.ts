@@ -6,15 +6,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { constants as osConstants } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { configOptions } from '../config/configOptions.ts';
-import { duration } from '../config/parsers.ts';
 import { loadConfig, type ConfigFlags } from '../config/loadConfig.ts';
 import type { VanaLoadConfig } from '../config/schema.ts';
-import { EXIT_CODES } from '../errors.ts';
+import { EXIT_CODES } from '../exitCodes.ts';
 import { TSX_LOADER_URL } from '../util/tsxLoader.ts';
 import { RUN_SIGNALS } from '../run/interruption.ts';
-import { exitCodeFor, formatError } from './exitWithError.ts';
+import { exitCodeFor, formatError } from './errorOutput.ts';
 
 /** Flags a milestone defines itself; they win over the config flags of the same name. */
 export function milestoneProgram(name: string, description: string, configure: (command: Command) => void = () => {}): Command {
@@ -34,28 +33,6 @@ export function milestoneProgram(name: string, description: string, configure: (
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-/** Parses an integer flag in [min, max]; a bad value is a usage error (exit 2). */
-export function intFlag(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got "${value}"`);
-    }
-    return n;
-  };
-}
-
-/** Parses a number flag in [min, max]. */
-export function numberFlag(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got "${value}"`);
-    }
-    return n;
-  };
 }
 
 /** Loads the config with the command's flags; `overrides` are flags the milestone maps itself (e.g. --concurrent → --concurrency). */
@@ -92,22 +69,4 @@ async function rerunOutsideTsxCli(): Promise<never> {
   for (const signal of RUN_SIGNALS) process.on(signal, () => child.kill(signal));
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   process.exit(code ?? 128 + (signal === null ? 1 : osConstants.signals[signal]));
-}
-
-const durationParser = duration(0, 7 * 86_400_000);
-
-/** Validates a duration flag (`500ms`, `90s`, `5m`, `1h30m`) of at least `minMs` and keeps the text; `durationMs` converts it. */
-export function durationFlag(name: string, minMs = 0) {
-  const parser = minMs === 0 ? durationParser : duration(minMs, 7 * 86_400_000);
-  return (value: string): string => {
-    if (!parser.parse(value).ok) throw new InvalidArgumentError(`${name} must be ${parser.expected}, got "${value}"`);
-    return value;
-  };
-}
-
-/** Milliseconds of a duration flag already checked by `durationFlag`. */
-export function durationMs(value: string): number {
-  const parsed = durationParser.parse(value);
-  if (!parsed.ok) throw new InvalidArgumentError(`not a duration: "${value}"`);
-  return parsed.value;
 }

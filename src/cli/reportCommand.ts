@@ -10,7 +10,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { ConfigError, EXIT_CODES, VanaLoadError } from '../errors.ts';
+import { ConfigError, VanaLoadError } from '../errors.ts';
+import { EXIT_CODES } from '../exitCodes.ts';
 import { RESULT_FILES, writeSummaryFile } from '../metrics/resultsWriter.ts';
 import { rebuildSummaryFromDir, type SkippedLine } from '../metrics/summary.ts';
 import {

@@ -16,7 +16,8 @@ import {
   type PublicClient,
 } from 'viem';
 import type { Logger } from 'pino';
-import { InfrastructureError, VanaLoadError, type ErrorClass, type StepName } from '../errors.ts';
+import { InfrastructureError, VanaLoadError } from '../errors.ts';
+import { type ErrorClass, type StepName } from '../flow.ts';
 import { silentLogger } from '../logger.ts';
 import { dataPortabilityGranteesAbi, dataPortabilityPermissionsAbi } from '../protocol/abis.ts';
 import { eciesEncrypt } from '../protocol/ecies.ts';
@@ -32,7 +33,7 @@ import type { StorageProvider } from '../storage/StorageProvider.ts';
 import { httpJson } from './httpJson.ts';
 import type { FlowInference } from './inference/flowInference.ts';
 import type { FlowRelay, RelayMode } from './relay/flowRelay.ts';
-import type { DataSize, FlowError, FlowResult } from './types.ts';
+import type { DataSize, FlowError, FlowResult } from '../flow.ts';
 import { sleepUnlessAborted, startDeadline } from '../util/deadlineSignal.ts';
 
 export interface FlowTimeouts {

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../stack/freePort.ts';
+import { freePort } from '../util/freePort.ts';
 import { httpJson, parseRetryAfterHeader } from './httpJson.ts';
 
 let server: Server;

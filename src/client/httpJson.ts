@@ -4,7 +4,8 @@
  * (with the Retry-After hint), other 4xx → `http_4xx`, 5xx → `http_5xx`, a deadline → `timeout`,
  * a refused or reset connection → `network`.
  */
-import { VanaLoadError, type ErrorClass, type StepName } from '../errors.ts';
+import { VanaLoadError } from '../errors.ts';
+import { type ErrorClass, type StepName } from '../flow.ts';
 import { startDeadline } from '../util/deadlineSignal.ts';
 
 export interface HttpJsonParameters {
@@ -17,7 +18,7 @@ export interface HttpJsonParameters {
   signal?: AbortSignal;
 }
 
-/** A failed HTTP exchange. `retryAfterMs` is read by the retry policy (src/load/retry.ts). */
+/** A failed HTTP exchange. `retryAfterMs` is read by the retry policy (src/util/retry.ts). */
 export class HttpError extends VanaLoadError {
   override name = 'HttpError';
   readonly httpStatus: number | undefined;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DATA_SIZE_BYTES, dataSizeFor, generateUserData, seedFromString } from './syntheticData.ts';
+import { DATA_SIZE_BYTES, dataSizeFor, generateUserData } from './syntheticData.ts';
+import { seedFromString } from '../util/seededRandom.ts';
 
 describe('generateUserData', () => {
   it('is deterministic: the same seed gives the same bytes, another seed other bytes', () => {

@@ -3,7 +3,8 @@
  * deterministically from a seed so a run can be reproduced byte for byte. Sizes follow the seed
  * plan: small ≈ 1 KB, medium ≈ 10 KB, large ≈ 100 KB of JSON.
  */
-import type { DataSize } from './types.ts';
+import type { DataSize } from '../flow.ts';
+import { seedFromString } from '../util/seededRandom.ts';
 
 export const DATA_SIZE_BYTES: Readonly<Record<DataSize, number>> = { small: 1_024, medium: 10_240, large: 102_400 };
 export const DATA_SIZES: readonly DataSize[] = ['small', 'medium', 'large'];
@@ -39,15 +40,6 @@ export function flowDataSeed(flowId: number, { seed, testId }: { seed?: number |
   return seedFromString(seed === undefined ? `${testId}:${flowId}` : `seed:${seed}:${flowId}`);
 }
 
-/** A 32-bit seed from any string (FNV-1a). */
-export function seedFromString(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 const FIRST = ['Ada', 'Bo', 'Chen', 'Dara', 'Eli', 'Fatima', 'Goran', 'Hana', 'Ines', 'Jon', 'Kemal', 'Lina'];
 const LAST = ['Ng', 'Okafor', 'Park', 'Quinn', 'Rossi', 'Silva', 'Tanaka', 'Usman', 'Varga', 'Weber'];

@@ -4,7 +4,8 @@ import { ConfigError } from '../errors.ts';
 import { flagAttribute } from './configOptions.ts';
 import { invalidEnvLine } from './invalidEnvLine.ts';
 import { isKnownMainnet, KNOWN_MAINNETS } from './isKnownMainnet.ts';
-import { PRESETS, type PresetName } from './presets.ts';
+import type { PresetName } from './presetNames.ts';
+import { PRESETS } from './presets.ts';
 import { CONFIG_FIELDS, configField, fieldLabel, type ConfigField, type ConfigKey, type VanaLoadConfig } from './schema.ts';
 
 /** Environment variables as `process.env` holds them. */

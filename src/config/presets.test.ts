@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './loadConfig.ts';
-import { PRESET_NAMES, PRESETS } from './presets.ts';
+import { PRESET_NAMES } from './presetNames.ts';
+import { PRESETS } from './presets.ts';
 import { CONFIG_FIELDS } from './schema.ts';
 
 // A value is inside its field's accepted range exactly when its printed form parses back to it.

@@ -5,10 +5,8 @@
  */
 import { parseEther, parseGwei } from 'viem';
 import type { ConfigGroup, VanaLoadConfig } from './schema.ts';
+import type { PresetName } from './presetNames.ts';
 
-/** Preset names, as `VANA_PRESET` / `--preset` accept them. */
-export const PRESET_NAMES = ['burst', 'conservative', 'debug', 'moksha'] as const;
-export type PresetName = (typeof PRESET_NAMES)[number];
 
 /** A partial config: any group, any subset of its fields. */
 export type ConfigOverrides = { readonly [G in ConfigGroup]?: Partial<VanaLoadConfig[G]> };

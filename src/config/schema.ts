@@ -23,7 +23,7 @@ import {
   urlList,
   type FieldParser,
 } from './parsers.ts';
-import { PRESET_NAMES } from './presets.ts';
+import { PRESET_NAMES } from './presetNames.ts';
 
 /** One setting. `Optional` fields have no default and may be `undefined` in the config. */
 export interface FieldSpec<T, Optional extends boolean = boolean> {

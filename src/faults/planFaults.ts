@@ -12,7 +12,7 @@
  * on every run.
  */
 import { ConfigError } from '../errors.ts';
-import { createLognormalSampler } from '../stack/personalServer/lognormalSampler.ts';
+import { createLognormalSampler } from '../servers/personalServer/lognormalSampler.ts';
 import type { RandomSource } from '../util/seededRandom.ts';
 import { FAULT_KINDS, type FaultSpec } from './faultSpec.ts';
 

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ConfigError, InfrastructureError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
 import { startAnvil } from '../stack/anvil.ts';
-import { freePort } from '../stack/freePort.ts';
+import { freePort } from '../util/freePort.ts';
 import { createSeededRandom } from '../util/seededRandom.ts';
 import type { FaultSpec } from './faultSpec.ts';
 import { startFaultProxy, type FaultProxy, type StartFaultProxyParameters } from './startFaultProxy.ts';

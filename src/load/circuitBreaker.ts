@@ -15,7 +15,8 @@
  * Time advances lazily on each call: no timers.
  */
 import { ConfigError } from '../errors.ts';
-import type { BreakerState } from '../metrics/types.ts';
+/** The breaker's state: closed lets flows through, open refuses them, half_open lets one probe through. */
+export type BreakerState = 'closed' | 'open' | 'half_open';
 import type { FlowGate } from './types.ts';
 
 export interface BreakerStateChange {

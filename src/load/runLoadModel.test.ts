@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { FlowResult } from '../client/types.ts';
+import type { FlowResult } from '../flow.ts';
 import { ConfigError } from '../errors.ts';
 import { createSeededRandom } from '../util/seededRandom.ts';
 import { createCircuitBreaker } from './circuitBreaker.ts';

@@ -4,7 +4,7 @@
  * A load model only decides *when* a flow starts and *which user* runs it; what a flow does is the
  * caller's `RunFlow`. All times are epoch milliseconds, all durations milliseconds.
  */
-import type { FlowResult } from '../client/types.ts';
+import type { FlowResult } from '../flow.ts';
 
 /** One flow the load model asks the caller to run. */
 export interface FlowTask {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMetricsCollector } from './collector.ts';
-import { flowResultFixture } from './flowResultFixture.ts';
+import { flowResultFixture } from '../../test/fixtures/flowResultFixture.ts';
 
 const T0 = 1_800_000_000_000;
 

@@ -8,10 +8,11 @@
  * that completed. A failure is counted by step and error class instead, so a fast-failing flow
  * cannot make latency look better and a timeout cannot make it look worse.
  */
-import { ERROR_CLASSES, STEP_NAMES, type ErrorClass, type StepName } from '../errors.ts';
-import type { FlowResult } from '../client/types.ts';
+import { ERROR_CLASSES, STEP_NAMES, type ErrorClass, type StepName } from '../flow.ts';
+import type { FlowResult } from '../flow.ts';
 import { LatencyHistogram, assertDurationMs } from './latencyHistogram.ts';
-import type { BreakerState, MetricStep, Percentiles, PhaseSummary, RunSummary, TimeseriesSample } from './types.ts';
+import type { BreakerState } from '../load/circuitBreaker.ts';
+import type { MetricStep, Percentiles, PhaseSummary, RunSummary, TimeseriesSample } from './types.ts';
 
 export type FlowCounts = RunSummary['counts'];
 export type BreakerTransitions = NonNullable<TimeseriesSample['breakerTransitions']>;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { flowResultFixture } from './flowResultFixture.ts';
+import { flowResultFixture } from '../../test/fixtures/flowResultFixture.ts';
 import { createResultsWriter, makeRunId } from './resultsWriter.ts';
 import type { RunSummary } from './types.ts';
 

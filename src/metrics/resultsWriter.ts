@@ -13,7 +13,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { FlowResult } from '../client/types.ts';
+import type { FlowResult } from '../flow.ts';
 import { ConfigError } from '../errors.ts';
 import { checkWritableDir, checkWritableFile } from '../util/checkPath.ts';
 import type { RunSummary, TimeseriesSample } from './types.ts';

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.ts';
 import { createMetricsCollector } from './collector.ts';
-import { flowResultFixture } from './flowResultFixture.ts';
+import { flowResultFixture } from '../../test/fixtures/flowResultFixture.ts';
 import { startSampler, type Sampler } from './sampler.ts';
 import type { TimeseriesSample } from './types.ts';
 

@@ -9,7 +9,8 @@ import pidusage from 'pidusage';
 import type { Logger } from '../logger.ts';
 import { isProcessRunning } from '../util/processAlive.ts';
 import type { MetricsCollector } from './collector.ts';
-import type { BreakerState, ProcessSample, TimeseriesSample } from './types.ts';
+import type { BreakerState } from '../load/circuitBreaker.ts';
+import type { ProcessSample, TimeseriesSample } from './types.ts';
 
 export interface SampledProcess {
   /** `stack`, `anvil`, ...: the name the samples and the summary use. */

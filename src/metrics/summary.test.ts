@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.ts';
 import { createMetricsCollector, type MetricsCollector } from './collector.ts';
-import { flowResultFixture } from './flowResultFixture.ts';
+import { flowResultFixture } from '../../test/fixtures/flowResultFixture.ts';
 import { createResultsWriter, type ResultsWriter } from './resultsWriter.ts';
 import { startSampler } from './sampler.ts';
 import { buildSummary, rebuildSummaryFromDir, summarizeResources } from './summary.ts';

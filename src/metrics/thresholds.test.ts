@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exitCodeFor } from '../cli/exitWithError.ts';
+import { exitCodeFor } from '../cli/errorOutput.ts';
 import { ConfigError } from '../errors.ts';
 import {
   MILESTONE_THRESHOLDS,

@@ -4,12 +4,12 @@
  * `summary.json` as a `RunSummary`. The HTML report, `vana-load report` and the terminal read these.
  * All durations are milliseconds; all timestamps are epoch milliseconds.
  */
-import type { ErrorClass, StepName } from '../errors.ts';
+import type { ErrorClass, StepName } from '../flow.ts';
 
 /** A step name, or `e2e` for the whole flow. */
 export type MetricStep = StepName | 'e2e';
 
-export type BreakerState = 'closed' | 'open' | 'half_open';
+import type { BreakerState } from '../load/circuitBreaker.ts';
 
 export interface ProcessSample {
   /** `harness`, `stack` (the stack's node process) or `anvil`. */

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { loadMilestoneConfig, milestoneProgram } from '../cli/milestoneCli.ts';
-import { openFlowEnvironment, type FlowEnvironment } from '../client/flowEnvironment.ts';
+import { openFlowEnvironment, type FlowEnvironment } from '../run/flowEnvironment.ts';
 import { createLogger } from '../logger.ts';
 import { dataPortabilityPermissionsAbi } from '../protocol/abis.ts';
 import { eciesDecrypt, eciesEncrypt, publicKeyFromPrivateKey } from '../protocol/ecies.ts';

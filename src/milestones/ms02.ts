@@ -4,9 +4,10 @@
  * details, the final report and the verdict. Thresholds (seed): the flow succeeds and takes under
  * 60 s (MILESTONE_THRESHOLDS['ms-02']).
  */
-import { STEP_NAMES, type StepName } from '../errors.ts';
-import { intFlag, loadMilestoneConfig, milestoneProgram } from '../cli/milestoneCli.ts';
-import type { FlowResult } from '../client/types.ts';
+import { STEP_NAMES, type StepName } from '../flow.ts';
+import { loadMilestoneConfig, milestoneProgram } from '../cli/milestoneCli.ts';
+import { intFlag } from '../cli/flagParsers.ts';
+import type { FlowResult } from '../flow.ts';
 import type { ClosedLoadModel } from '../load/types.ts';
 import { runLoadTest } from '../run/runLoadTest.ts';
 import { dryRun } from '../run/dryRun.ts';

@@ -3,7 +3,8 @@
  * flow at the same time, once by default or back to back for `--duration`; thresholds are the
  * seed's success criteria (MILESTONE_THRESHOLDS['ms-03']).
  */
-import { durationFlag, durationMs as toMs, intFlag, loadMilestoneConfig, milestoneProgram } from '../cli/milestoneCli.ts';
+import { loadMilestoneConfig, milestoneProgram } from '../cli/milestoneCli.ts';
+import { durationFlag, durationMs as toMs, intFlag } from '../cli/flagParsers.ts';
 import type { ClosedLoadModel } from '../load/types.ts';
 import { runLoadTest } from '../run/runLoadTest.ts';
 import { dryRun } from '../run/dryRun.ts';

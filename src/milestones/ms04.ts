@@ -12,7 +12,8 @@
  * The run ends when the timeline ends or `--users` flows were scheduled, whichever is first.
  * Per-phase figures, errors by step and class, retries and breaker counts are in the report.
  */
-import { durationFlag, durationMs, intFlag, loadMilestoneConfig, milestoneProgram, numberFlag } from '../cli/milestoneCli.ts';
+import { loadMilestoneConfig, milestoneProgram } from '../cli/milestoneCli.ts';
+import { durationFlag, durationMs, intFlag, numberFlag } from '../cli/flagParsers.ts';
 import type { LoadModel, LoadPhase } from '../load/types.ts';
 import { runLoadTest } from '../run/runLoadTest.ts';
 import { dryRun } from '../run/dryRun.ts';

@@ -6,7 +6,8 @@
  * background worker keeps `--pool-size` funded wallets ahead of arrivals with `--funding-workers`
  * funding transactions in flight, and its request → funded latency is a threshold.
  */
-import { durationFlag, durationMs, intFlag, loadMilestoneConfig, milestoneProgram, numberFlag } from '../cli/milestoneCli.ts';
+import { loadMilestoneConfig, milestoneProgram } from '../cli/milestoneCli.ts';
+import { durationFlag, durationMs, intFlag, numberFlag } from '../cli/flagParsers.ts';
 import type { PoissonLoadModel } from '../load/types.ts';
 import { runLoadTest } from '../run/runLoadTest.ts';
 import { dryRun } from '../run/dryRun.ts';

@@ -8,7 +8,7 @@
  * flows only and `vana.step.<step>` the runs of a step that completed; a failure is counted by
  * step and error class instead.
  */
-import { ERROR_CLASSES, STEP_NAMES, type ErrorClass, type StepName } from '../errors.ts';
+import { ERROR_CLASSES, STEP_NAMES, type ErrorClass, type StepName } from '../flow.ts';
 
 export const ARTILLERY_METRICS = {
   /** Histogram, ms: whole flow, from the virtual user's arrival; successful flows only. */

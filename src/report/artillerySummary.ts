@@ -10,7 +10,8 @@
  * phases and a circuit breaker.
  */
 import { z } from 'zod';
-import { ConfigError, STEP_NAMES, type ErrorClass, type StepName } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
+import { STEP_NAMES, type ErrorClass, type StepName } from '../flow.ts';
 import type { CollectorTotals, ErrorCount } from '../metrics/collector.ts';
 import { buildSummary, type ThresholdsInput } from '../metrics/summary.ts';
 import type { MetricStep, Percentiles, RunSummary, TimeseriesSample } from '../metrics/types.ts';

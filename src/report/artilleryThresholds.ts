@@ -5,7 +5,7 @@
  * exits 1 on a breach). Per-process thresholds cannot be measured on Artillery workers: they read
  * n/a instead of failing, and the report says why.
  */
-import { STEP_NAMES } from '../errors.ts';
+import { STEP_NAMES } from '../flow.ts';
 import { mergeThresholds, MILESTONE_THRESHOLDS, parseThresholds, type MilestoneId, type Threshold } from '../metrics/thresholds.ts';
 import { ARTILLERY_METRICS as M } from './artilleryMetrics.ts';
 

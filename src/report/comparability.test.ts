@@ -3,7 +3,7 @@ import { createMetricsCollector } from '../metrics/collector.ts';
 import { buildSummary, VANA_LOAD_VERSION } from '../metrics/summary.ts';
 import type { RunSummary } from '../metrics/types.ts';
 import { checkComparability, describeIssue } from './comparability.ts';
-import { FIXTURE_CONFIG } from './compareFixture.ts';
+import { FIXTURE_CONFIG } from '../../test/fixtures/compareFixture.ts';
 
 function summary(change: (s: RunSummary) => void = () => {}): RunSummary {
   const s = buildSummary({

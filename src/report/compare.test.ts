@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareRuns } from './compare.ts';
-import { writeCompareFixture, type CompareFixtureParameters } from './compareFixture.ts';
+import { writeCompareFixture, type CompareFixtureParameters } from '../../test/fixtures/compareFixture.ts';
 import { LATENCY_STATS, latencyStats } from './compareStats.ts';
 import { readCompareRun, type CompareRun } from './readCompareRun.ts';
 

@@ -16,9 +16,9 @@
  * - Errors by step × class and CPU ms per flow per process: side by side; they have no per-flow
  *   samples to test.
  */
-import { STEP_NAMES } from '../errors.ts';
+import { STEP_NAMES } from '../flow.ts';
 import type { MetricStep } from '../metrics/types.ts';
-import { seedFromString } from '../client/syntheticData.ts';
+import { seedFromString } from '../util/seededRandom.ts';
 import { createSeededRandom } from '../util/seededRandom.ts';
 import { checkComparability, type ComparabilityIssue } from './comparability.ts';
 import {

@@ -6,7 +6,7 @@
  * runs' latency distributions overlaid (CDFs), success and throughput, errors, CPU per flow.
  */
 import { writeFile } from 'node:fs/promises';
-import { STEP_NAMES } from '../errors.ts';
+import { STEP_NAMES } from '../flow.ts';
 import type { MetricStep } from '../metrics/types.ts';
 import { describeIssue } from './comparability.ts';
 import type { ProportionDifference, RunComparison, RunFacts } from './compare.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareRuns, type RunComparison } from './compare.ts';
-import { writeCompareFixture } from './compareFixture.ts';
+import { writeCompareFixture } from '../../test/fixtures/compareFixture.ts';
 import { formatCompareReport } from './compareTable.ts';
 import { judgeRegressions, parseMaxRegression } from './maxRegression.ts';
 import { readCompareRun } from './readCompareRun.ts';

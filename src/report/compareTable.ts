@@ -3,7 +3,7 @@
  * colored only when asked (a TTY). Ends with one line, `COMPARE: ...`, that says what the exit
  * code says.
  */
-import { formatDuration } from '../metrics/thresholds.ts';
+import { formatDuration } from '../util/format.ts';
 import { describeIssue } from './comparability.ts';
 import type { ProportionDifference, RunComparison, RunFacts } from './compare.ts';
 import type { DifferenceEstimate } from './compareStats.ts';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VanaLoadError } from '../errors.ts';
 import { renderHtmlReport, writeHtmlReport } from './html.ts';
 import { buildHtmlCharts, type HtmlTimeChart } from './htmlCharts.ts';
-import { exampleRun } from './htmlFixture.ts';
+import { exampleRun } from '../../test/fixtures/htmlFixture.ts';
 import { flattenConfig, formatBytes, formatMs, jsonForScript } from './htmlFormat.ts';
 import { niceTicks } from './htmlStepBars.ts';
 

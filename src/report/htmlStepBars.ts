@@ -1,4 +1,4 @@
-import { STEP_NAMES } from '../errors.ts';
+import { STEP_NAMES } from '../flow.ts';
 import type { RunSummary } from '../metrics/types.ts';
 import { escapeHtml, formatMs } from './htmlFormat.ts';
 

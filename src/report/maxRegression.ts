@@ -16,7 +16,8 @@
  * A metric regressed when the candidate is worse than the baseline by more than the amount AND
  * the difference is significant at alpha (p < alpha, two-sided). Equal to the amount is within it.
  */
-import { ConfigError, STEP_NAMES } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
+import { STEP_NAMES } from '../flow.ts';
 import type { MetricStep } from '../metrics/types.ts';
 import type { RunComparison } from './compare.ts';
 import { LATENCY_STATS, type DifferenceEstimate, type LatencyStat } from './compareStats.ts';

@@ -1,9 +1,9 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FlowResult } from '../client/types.ts';
+import type { FlowResult } from '../flow.ts';
 import { VanaLoadError } from '../errors.ts';
-import { freePort } from '../stack/freePort.ts';
-import { exampleRun } from './htmlFixture.ts';
+import { freePort } from '../util/freePort.ts';
+import { exampleRun } from '../../test/fixtures/htmlFixture.ts';
 import { startPrometheusExporter, type PrometheusExporter } from './prometheus.ts';
 
 /** `name{a="1",b="2"}` → value, labels sorted so the key does not depend on print order. */

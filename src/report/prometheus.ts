@@ -1,8 +1,9 @@
 import { createServer, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { FlowResult } from '../client/types.ts';
+import type { FlowResult } from '../flow.ts';
 import { ConfigError } from '../errors.ts';
-import type { BreakerState, TimeseriesSample } from '../metrics/types.ts';
+import type { BreakerState } from '../load/circuitBreaker.ts';
+import type { TimeseriesSample } from '../metrics/types.ts';
 
 export interface StartPrometheusExporterParameters {
   /** 0 picks a free port; read the chosen one from `url`. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.ts';
-import { writeCompareFixture } from './compareFixture.ts';
+import { writeCompareFixture } from '../../test/fixtures/compareFixture.ts';
 import { quantileSorted } from './compareStats.ts';
 import { readCompareRun } from './readCompareRun.ts';
 

@@ -12,7 +12,8 @@ import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { ConfigError, ERROR_CLASSES, STEP_NAMES, type ErrorClass, type StepName } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
+import { ERROR_CLASSES, STEP_NAMES, type ErrorClass, type StepName } from '../flow.ts';
 import { RESULT_FILES } from '../metrics/resultsWriter.ts';
 import type { MetricStep, RunSummary } from '../metrics/types.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FlowResult } from '../client/types.ts';
+import type { FlowResult } from '../flow.ts';
 import { MILESTONE_THRESHOLDS, evaluateThresholds, mergeThresholds, parseThresholds } from '../metrics/thresholds.ts';
 import type { Percentiles, RunSummary, TimeseriesSample } from '../metrics/types.ts';
 import { createLiveView, formatFinalReport, formatFlowLine, formatLiveLine, shouldUseColor, type OutputStream } from './terminal.ts';

@@ -3,8 +3,9 @@
  * place on a TTY, one plain line per interval in CI logs) and the final report in the style of the
  * milestone READMEs, ending with the threshold verdicts and `VERDICT: PASS|FAIL`.
  */
-import type { FlowResult } from '../client/types.ts';
-import { formatBytes, formatDuration, formatValue } from '../metrics/thresholds.ts';
+import type { FlowResult } from '../flow.ts';
+import { formatValue } from '../metrics/thresholds.ts';
+import { formatBytes, formatDuration } from '../util/format.ts';
 import type { ProcessSample, RunSummary, TimeseriesSample } from '../metrics/types.ts';
 
 /** Where the terminal writes: `process.stdout`, or a fake with `isTTY` in tests. */

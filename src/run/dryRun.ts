@@ -8,7 +8,7 @@ import { ConfigError } from '../errors.ts';
 import type { LoadModel } from '../load/types.ts';
 import { validateLoadModel } from '../load/validateLoadModel.ts';
 import { mergeThresholds, MILESTONE_THRESHOLDS, parseThresholds, type MilestoneId } from '../metrics/thresholds.ts';
-import { rpcHttp } from '../chain/stateRaceRetry.ts';
+import { rpcHttp } from '../chain/rpcTransport.ts';
 import { formatRunPlan, planRun } from './runPlan.ts';
 
 export interface DryRunParameters {

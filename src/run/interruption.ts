@@ -15,7 +15,8 @@
  */
 import { setMaxListeners } from 'node:events';
 import { constants as osConstants } from 'node:os';
-import { EXIT_CODES, type InfrastructureError } from '../errors.ts';
+import { type InfrastructureError } from '../errors.ts';
+import { EXIT_CODES } from '../exitCodes.ts';
 import type { Logger } from '../logger.ts';
 import { watchLauncher } from '../util/watchLauncher.ts';
 

@@ -4,7 +4,7 @@ import { dataSizeFor, flowDataSeed, generateUserData } from '../client/synthetic
 import { loadConfig } from '../config/loadConfig.ts';
 import { runLoadModel } from '../load/runLoadModel.ts';
 import type { LoadModel } from '../load/types.ts';
-import { flowResultFixture } from '../metrics/flowResultFixture.ts';
+import { flowResultFixture } from '../../test/fixtures/flowResultFixture.ts';
 
 interface PlannedFlow {
   flowId: number;

@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { InfrastructureError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
-import { freePort } from './freePort.ts';
+import { freePort } from '../util/freePort.ts';
 
 /**
  * Anvil runs with bare `--prune-history`: it keeps the newest block's state only. With any count

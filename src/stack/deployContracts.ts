@@ -28,7 +28,7 @@ import {
   dataPortabilityServersAbi,
   dataRegistryAbi,
 } from '../protocol/abis.ts';
-import { rpcHttp } from '../chain/stateRaceRetry.ts';
+import { rpcHttp } from '../chain/rpcTransport.ts';
 
 /** Addresses of the deployed local contracts (the stack manifest's `contracts`). */
 export interface DeployedContracts {

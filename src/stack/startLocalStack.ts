@@ -9,13 +9,13 @@ import type { StorageProvider } from '../storage/StorageProvider.ts';
 import { startAnvil } from './anvil.ts';
 import { deployContracts, discoverContracts, registerGrantee } from './deployContracts.ts';
 import { appAccount, deployerAccount, relayerAccount, LOCAL_SERVER_MNEMONIC } from './devAccounts.ts';
-import { startS3Server } from './s3Server.ts';
-import { startStorageService } from './storageService.ts';
-import { startPersonalServer, type PersonalServerBackend } from './personalServer/startPersonalServer.ts';
+import { startS3Server } from '../servers/storage/s3Server.ts';
+import { startStorageService } from '../servers/storage/storageService.ts';
+import { startPersonalServer, type PersonalServerBackend } from '../servers/personalServer/startPersonalServer.ts';
 import { createRelayerPool } from '../chain/relayerPool.ts';
 import { privateKeyToNativeSigningAccount } from '../chain/nativeSigningAccount.ts';
 import { fundRelayers } from '../chain/fundRelayers.ts';
-import { startApiServer } from './apiServer.ts';
+import { startApiServer } from '../servers/api/apiServer.ts';
 import type { StackManifest } from './manifest.ts';
 
 export const DEFAULT_BLOCK_TIME_SECONDS = 0.2;

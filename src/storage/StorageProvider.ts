@@ -12,7 +12,8 @@
  * body and the mapping from HTTP outcomes to `StorageError`s with the error classes of
  * ARCHITECTURE.md 6.
  */
-import { VanaLoadError, type ErrorClass, type StepName } from '../errors.ts';
+import { VanaLoadError } from '../errors.ts';
+import { type ErrorClass, type StepName } from '../flow.ts';
 
 export type StorageProviderKind = 'local' | 's3';
 

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/loadConfig.ts';
 import { ConfigError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
-import { startS3Server, type S3Server } from '../stack/s3Server.ts';
-import { startStorageService, type StorageService } from '../stack/storageService.ts';
+import { startS3Server, type S3Server } from '../servers/storage/s3Server.ts';
+import { startStorageService, type StorageService } from '../servers/storage/storageService.ts';
 import { createStorageProvider } from './createStorageProvider.ts';
 
 describe('createStorageProvider', () => {

@@ -13,7 +13,8 @@
 import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Logger } from 'pino';
-import { VanaLoadError, type ErrorClass } from '../errors.ts';
+import { VanaLoadError } from '../errors.ts';
+import { type ErrorClass } from '../flow.ts';
 import { silentLogger } from '../logger.ts';
 import { startDeadline } from '../util/deadlineSignal.ts';
 import { downloadBlob } from './downloadBlob.ts';

@@ -38,3 +38,13 @@ export function createSeededRandom(seed: number): RandomSource {
     return t / 4_294_967_296;
   };
 }
+
+/** A 32-bit seed from any string (FNV-1a). */
+export function seedFromString(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}

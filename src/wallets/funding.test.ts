@@ -7,7 +7,7 @@ import { deployContracts } from '../stack/deployContracts.ts';
 import { deployerAccount, devAccount } from '../stack/devAccounts.ts';
 import { fundWallets, sweepWallets, validateWallets, type FundWalletsParameters, type FundingProgress } from './funding.ts';
 import { createHdWallets, type HdWallets } from './hdWallets.ts';
-import { rpcHttp } from '../chain/stateRaceRetry.ts';
+import { rpcHttp } from '../chain/rpcTransport.ts';
 
 const amountWei = parseEther('0.01');
 const funder = devAccount(3);

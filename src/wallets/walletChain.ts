@@ -5,7 +5,7 @@
 import { createPublicClient, formatEther, type PublicClient } from 'viem';
 import { isKnownMainnet, KNOWN_MAINNETS } from '../config/isKnownMainnet.ts';
 import { ConfigError, InfrastructureError } from '../errors.ts';
-import { rpcHttp } from '../chain/stateRaceRetry.ts';
+import { rpcHttp } from '../chain/rpcTransport.ts';
 
 export interface ConnectWalletChainParameters {
   rpcUrl: string;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { flowResultFixture } from '../../../src/metrics/flowResultFixture.ts';
+import { flowResultFixture } from '../../../test/fixtures/flowResultFixture.ts';
 import { emitMetricEvent, flowMetricEvents, type ArtilleryEvents } from './flowMetrics.ts';
 import { ARTILLERY_METRICS } from './harness.ts';
 

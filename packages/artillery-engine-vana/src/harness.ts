@@ -2,16 +2,17 @@
  * Everything the engine takes from the vana-load harness, imported here and only here: when a
  * harness module moves (e.g. flowEnvironment.ts to another folder), this is the one file to fix.
  */
-export { openFlowEnvironment, type FlowEnvironment } from '../../../src/client/flowEnvironment.ts';
+export { openFlowEnvironment, type FlowEnvironment } from '../../../src/run/flowEnvironment.ts';
 export { LOCAL_USERS_MNEMONIC } from '../../../src/client/userWallets.ts';
-export { dataSizeFor, generateUserData, seedFromString } from '../../../src/client/syntheticData.ts';
-export type { FlowResult } from '../../../src/client/types.ts';
+export { dataSizeFor, generateUserData } from '../../../src/client/syntheticData.ts';
+export { seedFromString } from '../../../src/util/seededRandom.ts';
+export { STEP_NAMES, type FlowResult, type StepName } from '../../../src/flow.ts';
 export type { StepRetry } from '../../../src/client/VanaLoadTestClient.ts';
 export { configOptions } from '../../../src/config/configOptions.ts';
 export { loadConfig, type ConfigFlags } from '../../../src/config/loadConfig.ts';
 export type { VanaLoadConfig } from '../../../src/config/schema.ts';
-export { ConfigError, InfrastructureError, STEP_NAMES, VanaLoadError, type StepName } from '../../../src/errors.ts';
-export { withRetry } from '../../../src/load/retry.ts';
+export { ConfigError, InfrastructureError, VanaLoadError } from '../../../src/errors.ts';
+export { withRetry } from '../../../src/util/retry.ts';
 export { createLogger, silentLogger } from '../../../src/logger.ts';
 export { hdRootFromMnemonic } from '../../../src/wallets/hdWallets.ts';
 export { DEFAULT_MANIFEST_PATH, readManifest } from '../../../src/stack/manifest.ts';
@@ -22,4 +23,4 @@ export {
   errorMetric,
   stepMetric,
 } from '../../../src/report/artilleryMetrics.ts';
-export { formatError } from '../../../src/cli/exitWithError.ts';
+export { formatError } from '../../../src/cli/errorOutput.ts';

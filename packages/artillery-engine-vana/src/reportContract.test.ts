@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createMetricsCollector } from '../../../src/metrics/collector.ts';
-import { flowResultFixture } from '../../../src/metrics/flowResultFixture.ts';
+import { flowResultFixture } from '../../../test/fixtures/flowResultFixture.ts';
 import { buildArtillerySummary, type ArtilleryOutput, type ArtilleryReport } from '../../../src/report/artillerySummary.ts';
 import { flowMetricEvents } from './flowMetrics.ts';
 import type { FlowResult } from './harness.ts';

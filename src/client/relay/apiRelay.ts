@@ -6,7 +6,8 @@
  * client does) inside the flow's deadline. The same endpoint stores grant files (`storeGrantFile`).
  */
 import type { Hash } from 'viem';
-import { VanaLoadError, type ErrorClass, type StepName } from '../../errors.ts';
+import { VanaLoadError } from '../../errors.ts';
+import { type ErrorClass, type StepName } from '../../flow.ts';
 import type { GrantFile } from '../../protocol/grantFile.ts';
 import { serializeSignedRelayRequest } from '../../protocol/relayerRequest.ts';
 import { grantUrlOf, parseRelayResponse, type RelayedReceipt, type RelayResponse } from '../../protocol/relayerResponse.ts';

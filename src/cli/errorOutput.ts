@@ -1,4 +1,5 @@
-import { ConfigError, EXIT_CODES, InfrastructureError, VanaLoadError } from '../errors.ts';
+import { ConfigError, InfrastructureError, VanaLoadError } from '../errors.ts';
+import { EXIT_CODES } from '../exitCodes.ts';
 
 /** Maps an error to the exit codes of ARCHITECTURE.md 7: 2 usage/config, 3 infrastructure. */
 export function exitCodeFor(err: unknown): number {

@@ -1,18 +1,19 @@
 #!/usr/bin/env node
 /**
- * `npx tsx src/scripts/wallet-manager.ts` (`npm run wallets --`): generates, funds, validates and
+ * `npx tsx src/cli/walletManager.ts` (`npm run wallets --`): generates, funds, validates and
  * sweeps the virtual users' HD wallets (ARCHITECTURE.md 4). See `--help`.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Address, LocalAccount } from 'viem';
-import { exitCodeFor, formatError } from '../cli/exitWithError.ts';
+import { exitCodeFor, formatError } from './errorOutput.ts';
 import { configOptions, type ConfigOption } from '../config/configOptions.ts';
 import { loadConfig, type ConfigEnv, type ConfigFlags } from '../config/loadConfig.ts';
 import { etherAmount, integer, url, type FieldParser } from '../config/parsers.ts';
 import { configField, type ConfigKey } from '../config/schema.ts';
-import { ConfigError, EXIT_CODES } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
+import { EXIT_CODES } from '../exitCodes.ts';
 import { DEFAULT_MANIFEST_PATH } from '../stack/manifest.ts';
 import { DEFAULT_FUNDING_BATCH_SIZE, fundWallets, sweepWallets, validateWallets } from '../wallets/funding.ts';
 import { createHdWallets, type HdWallets } from '../wallets/hdWallets.ts';
@@ -114,10 +115,10 @@ others may read it (fix: chmod 600 <file>). Neither the mnemonic nor any key is 
 
 Examples:
   npm run dev                                                  # in another terminal
-  npx tsx src/scripts/wallet-manager.ts --generate 1000 --fund
-  npx tsx src/scripts/wallet-manager.ts --validate
-  npx tsx src/scripts/wallet-manager.ts --sweep
-  VANA_FUNDER_PRIVATE_KEY=0x… npx tsx src/scripts/wallet-manager.ts --rpc-url https://rpc.moksha.vana.org \\
+  npx tsx src/cli/walletManager.ts --generate 1000 --fund
+  npx tsx src/cli/walletManager.ts --validate
+  npx tsx src/cli/walletManager.ts --sweep
+  VANA_FUNDER_PRIVATE_KEY=0x… npx tsx src/cli/walletManager.ts --rpc-url https://rpc.moksha.vana.org \\
     --batch-funder-address 0x… --generate 100 --fund --amount 0.001 --max-spend 0.2
 
 Exit codes: 0 ok, 1 validate found underfunded wallets or a fund/sweep failed, 2 bad usage or config

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, VanaLoadError, type ErrorClass } from '../errors.ts';
-import { createSeededRandom } from '../util/seededRandom.ts';
+import { ConfigError, VanaLoadError } from '../errors.ts';
+import { type ErrorClass } from '../flow.ts';
+import { createSeededRandom } from './seededRandom.ts';
 import { RETRYABLE_ERROR_CLASSES, retryAfterMsOf, withRetry, type RetryInfo } from './retry.ts';
 
 function errorOf(errorClass: ErrorClass, extra: { retryAfterMs?: number } = {}): VanaLoadError {

@@ -1,4 +1,4 @@
-// Types for the parts of s3rver 3.x (no types of its own) that src/stack/s3Server.ts uses.
+// Types for the parts of s3rver 3.x (no types of its own) that src/servers/storage/s3Server.ts uses.
 declare module 's3rver' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
   import type { EventEmitter } from 'node:events';

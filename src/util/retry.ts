@@ -6,9 +6,10 @@
  * failure and multiplies the load. A rate-limited error can say when to come back through a
  * `retryAfterMs` property (`RetryHint`), read structurally from the error or its causes.
  */
-import { ConfigError, ERROR_CLASSES, type ErrorClass, type StepName } from '../errors.ts';
-import type { RandomSource } from '../util/seededRandom.ts';
-import { sleepUnlessAborted } from '../util/deadlineSignal.ts';
+import { ConfigError } from '../errors.ts';
+import { ERROR_CLASSES, type ErrorClass, type StepName } from '../flow.ts';
+import type { RandomSource } from './seededRandom.ts';
+import { sleepUnlessAborted } from './deadlineSignal.ts';
 
 /** The error classes `withRetry` may retry. */
 export const RETRYABLE_ERROR_CLASSES: readonly ErrorClass[] = ['network', 'timeout', 'http_5xx', 'rate_limited'];

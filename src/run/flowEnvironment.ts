@@ -15,13 +15,13 @@ import { privateKeyToNativeSigningAccount } from '../chain/nativeSigningAccount.
 import { dataPortabilityGranteesAbi, dataPortabilityPermissionsAbi } from '../protocol/abis.ts';
 import { appAccount, deployerAccount, devAccount } from '../stack/devAccounts.ts';
 import type { StackManifest } from '../stack/manifest.ts';
-import { createPersonalServerInference } from './inference/personalServerInference.ts';
-import { createProxyInference } from './inference/proxyInference.ts';
-import type { FlowInference } from './inference/flowInference.ts';
-import { createApiRelay } from './relay/apiRelay.ts';
-import { createDirectRelay } from './relay/directRelay.ts';
-import type { FlowRelay } from './relay/flowRelay.ts';
-import { createKeysRelay } from './relay/keysRelay.ts';
+import { createPersonalServerInference } from '../client/inference/personalServerInference.ts';
+import { createProxyInference } from '../client/inference/proxyInference.ts';
+import type { FlowInference } from '../client/inference/flowInference.ts';
+import { createApiRelay } from '../client/relay/apiRelay.ts';
+import { createDirectRelay } from '../client/relay/directRelay.ts';
+import type { FlowRelay } from '../client/relay/flowRelay.ts';
+import { createKeysRelay } from '../client/relay/keysRelay.ts';
 import type { VanaLoadConfig } from '../config/schema.ts';
 import { ConfigError, InfrastructureError, VanaLoadError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
@@ -31,9 +31,9 @@ import { stackOptionsFromConfig } from '../stack/stackOptionsFromConfig.ts';
 import { createStorageProvider } from '../storage/createStorageProvider.ts';
 import { createS3StorageProvider } from '../storage/s3StorageProvider.ts';
 import type { StorageProvider } from '../storage/StorageProvider.ts';
-import { createUserWallets, LOCAL_USERS_MNEMONIC, type UserWallets } from './userWallets.ts';
-import { VanaLoadTestClient, type StepRetry } from './VanaLoadTestClient.ts';
-import { rpcHttp } from '../chain/stateRaceRetry.ts';
+import { createUserWallets, LOCAL_USERS_MNEMONIC, type UserWallets } from '../client/userWallets.ts';
+import { VanaLoadTestClient, type StepRetry } from '../client/VanaLoadTestClient.ts';
+import { rpcHttp } from '../chain/rpcTransport.ts';
 
 export interface FlowEnvironment {
   target: 'local' | 'remote';

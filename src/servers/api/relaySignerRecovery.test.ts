@@ -1,7 +1,7 @@
 import { bytesToHex, hashTypedData, hexToBytes, keccak256, toHex, type Hex } from 'viem';
 import { HDKey, hdKeyToAccount } from 'viem/accounts';
 import { describe, expect, it } from 'vitest';
-import { permissionsDomain, serverFilesAndPermissionTypes, type ServerFilesAndPermissionMessage } from '../protocol/eip712.ts';
+import { permissionsDomain, serverFilesAndPermissionTypes, type ServerFilesAndPermissionMessage } from '../../protocol/eip712.ts';
 import { createRelaySignerRecovery, hashServerFilesAndPermission } from './relaySignerRecovery.ts';
 
 const keys = HDKey.fromMasterSeed(hexToBytes(keccak256(toHex('vana-load relay signer recovery test'))));

@@ -13,7 +13,7 @@ import { InfrastructureError } from '../../errors.ts';
 import { silentLogger } from '../../logger.ts';
 import { dataPortabilityGranteesAbi, dataPortabilityPermissionsAbi, dataRegistryAbi } from '../../protocol/abis.ts';
 import { createLruCache } from './lruCache.ts';
-import { rpcHttp } from '../../chain/stateRaceRetry.ts';
+import { rpcHttp } from '../../chain/rpcTransport.ts';
 
 /** `permissions(id)` (PermissionInfo of PROTOCOL.md 2.1). */
 export interface PermissionInfo {

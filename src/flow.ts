@@ -1,12 +1,44 @@
 /**
- * What one flow (one virtual user's journey) produces. Every other part reads this: the metrics
- * collector, `flows.jsonl`, the summary builder, the terminal and HTML reports.
+ * The vocabulary every part of vana-load shares: the steps of a flow, the classes of its errors,
+ * and what one flow produces (`FlowResult`). The client writes it; load models, metrics, results
+ * and reports read it. Names are fixed: they appear in metrics, JSON and reports.
  */
 import type { Address, Hex } from 'viem';
-import type { ErrorClass, StepName } from '../errors.ts';
+
+/** Flow steps, in execution order. Names are fixed: they appear in metrics, JSON and reports. */
+export const STEP_NAMES = [
+  'encrypt',
+  'upload_data',
+  'upload_grant',
+  'identity',
+  'wrap_key',
+  'sign',
+  'relay',
+  'confirm',
+  'inference_submit',
+  'inference_wait',
+  'verify',
+] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+/** Error classes used for counters, retry decisions and the circuit breaker. */
+export const ERROR_CLASSES = [
+  'nonce',
+  'underpriced',
+  'revert',
+  'timeout',
+  'rate_limited',
+  'http_4xx',
+  'http_5xx',
+  'network',
+  'integrity',
+  /** The harness's own infrastructure went away mid-flow (the stack or anvil died, relayer keys ran dry). */
+  'infra',
+  'other',
+] as const;
+export type ErrorClass = (typeof ERROR_CLASSES)[number];
 
 export type DataSize = 'small' | 'medium' | 'large';
-export type TransactionMode = 'relayed' | 'direct';
 
 export interface FlowError {
   step: StepName;

@@ -12,10 +12,10 @@ import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
 import { createPublicClient, encodeFunctionData, isAddressEqual, type Address, type Hex, type LocalAccount } from 'viem';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { ConfigError, InfrastructureError, VanaLoadError } from '../errors.ts';
-import { silentLogger } from '../logger.ts';
-import { dataPortabilityPermissionsAbi } from '../protocol/abis.ts';
-import { PERMISSIONS_DOMAIN_NAME, PERMISSIONS_DOMAIN_VERSION } from '../protocol/eip712.ts';
+import { ConfigError, InfrastructureError, VanaLoadError } from '../../errors.ts';
+import { silentLogger } from '../../logger.ts';
+import { dataPortabilityPermissionsAbi } from '../../protocol/abis.ts';
+import { PERMISSIONS_DOMAIN_NAME, PERMISSIONS_DOMAIN_VERSION } from '../../protocol/eip712.ts';
 import {
   createOperationResponseSchema,
   operationRequestJson,
@@ -23,16 +23,16 @@ import {
   personalServerErrorBodySchema,
   type CreateOperationRequest,
   type OperationStatusValue,
-} from '../protocol/personalServerApi.ts';
-import { parseRelayerRequest, type SignedServerFilesAndPermissionRequest } from '../protocol/relayerRequest.ts';
-import { receiptToJson, type RelayResponseJson as RelayResponse } from '../protocol/relayerResponse.ts';
-import { normalizeSignatureV } from '../protocol/signature.ts';
-import { serializeGrantFile } from '../protocol/grantFile.ts';
-import type { StorageProvider } from '../storage/StorageProvider.ts';
-import { createJsonRpc } from '../chain/jsonRpc.ts';
-import { createRelayPreflight, RELAY_ERRORS_ABI, RelayRefusedError, type RelayPreflight } from '../chain/relayPreflight.ts';
-import { RelayerRevertError, type RelayerPool } from '../chain/relayerPool.ts';
-import { rpcHttp } from '../chain/stateRaceRetry.ts';
+} from '../../protocol/personalServerApi.ts';
+import { parseRelayerRequest, type SignedServerFilesAndPermissionRequest } from '../../protocol/relayerRequest.ts';
+import { receiptToJson, type RelayResponseJson as RelayResponse } from '../../protocol/relayerResponse.ts';
+import { normalizeSignatureV } from '../../protocol/signature.ts';
+import { serializeGrantFile } from '../../protocol/grantFile.ts';
+import type { StorageProvider } from '../../storage/StorageProvider.ts';
+import { createJsonRpc } from '../../chain/jsonRpc.ts';
+import { createRelayPreflight, RELAY_ERRORS_ABI, RelayRefusedError, type RelayPreflight } from '../../chain/relayPreflight.ts';
+import { RelayerRevertError, type RelayerPool } from '../../chain/relayerPool.ts';
+import { rpcHttp } from '../../chain/rpcTransport.ts';
 import { createPersonalServerClient } from './personalServerClient.ts';
 import { createRelaySignerRecovery } from './relaySignerRecovery.ts';
 

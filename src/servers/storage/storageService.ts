@@ -12,9 +12,9 @@
 import { createHash } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { ConfigError } from '../errors.ts';
-import { silentLogger } from '../logger.ts';
-import { blobNameProblem, MAX_BLOB_NAME_LENGTH } from '../storage/StorageProvider.ts';
+import { ConfigError } from '../../errors.ts';
+import { silentLogger } from '../../logger.ts';
+import { blobNameProblem, MAX_BLOB_NAME_LENGTH } from '../../storage/StorageProvider.ts';
 
 export interface StartStorageServiceParameters {
   /** Default `127.0.0.1`. */

@@ -9,9 +9,9 @@
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { getAddress, isAddress, type Address, type Hex } from 'viem';
-import { keccak256Bytes } from '../chain/keccak256Bytes.ts';
-import { loadNativeSecp256k1 } from '../chain/nativeSecp256k1.ts';
-import type { SignedServerFilesAndPermissionRequest } from '../protocol/relayerRequest.ts';
+import { keccak256Bytes } from '../../chain/keccak256Bytes.ts';
+import { loadNativeSecp256k1 } from '../../chain/nativeSecp256k1.ts';
+import type { SignedServerFilesAndPermissionRequest } from '../../protocol/relayerRequest.ts';
 
 type TypedData = SignedServerFilesAndPermissionRequest['typedData'];
 

@@ -3,7 +3,8 @@
  * (PROTOCOL.md 9) and, for validation errors, the offending field. Part of the `VanaLoadError`
  * hierarchy so logs and tests see one kind of error; `toBody()` gives the wire form.
  */
-import { VanaLoadError, type ErrorClass } from '../../errors.ts';
+import { VanaLoadError } from '../../errors.ts';
+import { type ErrorClass } from '../../flow.ts';
 import type { PersonalServerErrorBody, PersonalServerErrorCode } from '../../protocol/personalServerApi.ts';
 
 export interface PersonalServerErrorParameters {

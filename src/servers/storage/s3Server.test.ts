@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, InfrastructureError } from '../errors.ts';
+import { ConfigError, InfrastructureError } from '../../errors.ts';
 import { startS3Server, type S3Server } from './s3Server.ts';
 
 function clientFor(s3: S3Server, secretAccessKey = s3.secretAccessKey): S3Client {

@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import S3rver from 's3rver';
-import { ConfigError, InfrastructureError } from '../errors.ts';
-import { silentLogger } from '../logger.ts';
+import { ConfigError, InfrastructureError } from '../../errors.ts';
+import { silentLogger } from '../../logger.ts';
 import { verifySigV4, type SigV4Refusal } from './verifySigV4.ts';
 
 export interface StartS3ServerParameters {
