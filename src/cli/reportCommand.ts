@@ -8,12 +8,12 @@
  *
  * A last line cut short by a crash is left out and said so: which line of which file.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ConfigError, VanaLoadError } from '../errors.ts';
 import { EXIT_CODES } from '../exitCodes.ts';
 import { RESULT_FILES, writeSummaryFile } from '../metrics/resultsWriter.ts';
-import { rebuildSummaryFromDir, type SkippedLine } from '../metrics/summary.ts';
+import { readSummaryFile, rebuildSummaryFromDir, type SkippedLine } from '../metrics/summary.ts';
 import {
   evaluateThresholds,
   mergeThresholds,
@@ -50,8 +50,8 @@ export interface RunReportCommandResult {
   skipped: SkippedLine[];
 }
 
-/** What the rebuild keeps of the old `summary.json` beyond what `rebuildSummaryFromDir` reads. */
-type PreviousSummary = Partial<Pick<RunSummary, 'milestone' | 'thresholds' | 'funding' | 'scheduler'>> & {
+/** What this command reads of the old `summary.json`: its milestone, its verdicts, its flow count. */
+type PreviousSummary = Partial<Pick<RunSummary, 'milestone' | 'thresholds'>> & {
   /** Flows the old summary counted, to refuse replacing it with fewer. */
   completed?: number;
 };
@@ -83,21 +83,19 @@ export async function runReportCommand({
   checkWritableFile(join(dir, RESULT_FILES.summary), 'Summary file');
   checkWritableFile(join(dir, 'report.html'), 'HTML report');
 
-  const read = await readPreviousSummary(dir);
+  const read = await readSummaryFile(dir);
   // Without summary.json (a crash), the milestone is in the default run id (`makeRunId`).
   const milestone = read?.milestone ?? milestoneFromRunId(basename(dir));
-  const previous: PreviousSummary = { ...read, milestone };
+  const previous: PreviousSummary = { ...(read ? { thresholds: read.thresholds, completed: read.counts?.completed } : {}), milestone };
   const thresholds = thresholdsForReport(previous, flagThresholds);
-  const funding = previous?.funding ?? null;
   const skipped: SkippedLine[] = [];
+  // The rebuild carries the live run's funding and scheduler figures over from the old summary.
   const summary = await rebuildSummaryFromDir(dir, {
-    thresholds: (subject) => evaluateThresholds(thresholds, { ...subject, funding }),
+    thresholds: (subject) => evaluateThresholds(thresholds, subject),
     onSkippedLine: (line) => skipped.push(line),
+    previous: read ?? null,
   });
   summary.milestone ??= milestone;
-  // Only the live run measured these; a rebuild keeps them rather than dropping them.
-  if (previous?.funding !== undefined) summary.funding = previous.funding;
-  if (previous?.scheduler !== undefined) summary.scheduler = previous.scheduler;
 
   const warn = (line: string): void => void stderr.write(`⚠️  ${line}\n`);
   for (const line of skipped) warn(`left out line ${line.lineNumber} of ${line.path}, cut short or invalid (${line.reason})`);
@@ -161,24 +159,4 @@ function reparse(verdicts: readonly ThresholdVerdict[]): Threshold[] {
     // A threshold that passed as "not measured" (e.g. funding in relayed mode) keeps passing so.
     return verdict.pass && verdict.actual === null ? { ...threshold, notMeasuredText: verdict.actualText } : threshold;
   });
-}
-
-/** The old summary's fields this command needs; undefined when there is none or it is unreadable (the rebuild reports that). */
-async function readPreviousSummary(dir: string): Promise<PreviousSummary | undefined> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(join(dir, RESULT_FILES.summary), 'utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { milestone, thresholds, funding, scheduler } = parsed as PreviousSummary;
-  const completed = (parsed as { counts?: { completed?: unknown } }).counts?.completed;
-  return {
-    ...(typeof completed === 'number' ? { completed } : {}),
-    ...(typeof milestone === 'string' || milestone === null ? { milestone } : {}),
-    ...(Array.isArray(thresholds) ? { thresholds } : {}),
-    ...(funding !== undefined ? { funding } : {}),
-    ...(scheduler !== undefined ? { scheduler } : {}),
-  };
 }

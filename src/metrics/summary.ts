@@ -45,6 +45,10 @@ export interface BuildSummaryParameters {
    * Default: started over the whole run, which includes the drain after the last arrival.
    */
   achievedRate?: number | null;
+  /** Direct mode: wallets funded in the background and their latency; null when none were. */
+  funding?: RunSummary['funding'];
+  /** What the load model did against its plan (`LoadRunStats`). */
+  scheduler?: RunSummary['scheduler'];
   thresholds?: ThresholdsInput;
 }
 
@@ -115,6 +119,8 @@ export function buildSummary({
   environment,
   targetRate,
   achievedRate,
+  funding,
+  scheduler,
   thresholds = [],
 }: BuildSummaryParameters): RunSummary {
   const durationMs = Math.max(0, endedAt - startedAt);
@@ -154,6 +160,8 @@ export function buildSummary({
     retries: totals.retries,
     breaker: totals.breaker,
     phases: totals.phases,
+    ...(funding !== undefined ? { funding } : {}),
+    ...(scheduler !== undefined ? { scheduler } : {}),
   };
   const verdicts = typeof thresholds === 'function' ? thresholds(summary) : [...thresholds];
   // A run its infrastructure stopped is never a pass, whatever the figures until then say.
@@ -263,6 +271,14 @@ const previousSummary = z.looseObject({
   thresholds: z.array(z.looseObject({ expression: z.string(), pass: z.boolean() })),
 });
 
+/**
+ * The `summary.json` of a results directory, checked for the fields a rebuild reuses; undefined
+ * when there is none. A summary that is not JSON or lacks those fields is a `ConfigError` (exit 2).
+ */
+export async function readSummaryFile(dir: string): Promise<RunSummary | undefined> {
+  return readPreviousSummary(join(dir, RESULT_FILES.summary));
+}
+
 async function readPreviousSummary(path: string): Promise<RunSummary | undefined> {
   if (!checkReadableFile(path, 'Summary file')) return undefined;
   const text = await readFile(path, 'utf8');
@@ -299,6 +315,8 @@ export interface RebuildSummaryOptions {
   thresholds?: ThresholdsInput;
   /** Called with each last line left out as a write cut short (of `timeseries.jsonl`, `flows.jsonl`). */
   onSkippedLine?: (skipped: SkippedLine) => void;
+  /** The old `summary.json`, when the caller read it already (`readSummaryFile`); null for none. */
+  previous?: RunSummary | null;
 }
 
 /**
@@ -311,8 +329,8 @@ export interface RebuildSummaryOptions {
  * @example
  * const summary = await rebuildSummaryFromDir('results/2026-11-23T11-40-00Z-ms03-ab12');
  */
-export async function rebuildSummaryFromDir(dir: string, { thresholds, onSkippedLine }: RebuildSummaryOptions = {}): Promise<RunSummary> {
-  const previous = await readPreviousSummary(join(dir, RESULT_FILES.summary));
+export async function rebuildSummaryFromDir(dir: string, { thresholds, onSkippedLine, previous: given }: RebuildSummaryOptions = {}): Promise<RunSummary> {
+  const previous = given === undefined ? await readSummaryFile(dir) : (given ?? undefined);
   const { samples, found: hasSamples, skipped: skippedSample } = await readTimeseries(dir);
   if (skippedSample) onSkippedLine?.(skippedSample);
 
@@ -375,6 +393,9 @@ export async function rebuildSummaryFromDir(dir: string, { thresholds, onSkipped
     environment: { vanaLoad: undefined, ...(previous?.environment ?? { chainId: null, target: 'local', loadModel: 'unknown' }) },
     targetRate: previous?.rates.targetRate,
     achievedRate: previous?.rates.achievedRate,
+    // Only the live run measured these; a rebuild keeps them rather than dropping them.
+    ...(previous?.funding !== undefined ? { funding: previous.funding } : {}),
+    ...(previous?.scheduler !== undefined ? { scheduler: previous.scheduler } : {}),
     thresholds: thresholds ?? previous?.thresholds ?? [],
   });
 }

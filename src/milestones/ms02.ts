@@ -70,8 +70,13 @@ export async function runSingleFlowMilestone(argv: readonly string[]): Promise<n
     intro: [`👤 one flow, user index ${opts.userIndex} · data ${config.data.size} · relay ${config.relay.mode} · inference ${config.inference.mode}`],
     // One user: fund exactly one wallet in direct mode.
     funding: { poolSize: 1, workers: 1, batchSize: 1 },
-    onStep: (step, took, ok) => void out.write(`${formatStepLine(step, took, ok)}\n`),
-    onFlowFinished: (result) => void out.write(`${formatFlowDetails(result).join('\n')}\n`),
+    // MS-02's own output: each step as it ends, then the flow's details.
+    reporters: [
+      {
+        onStep: (_flowId, step, took, ok) => void out.write(`${formatStepLine(step, took, ok)}\n`),
+        onFlowFinished: (result) => void out.write(`${formatFlowDetails(result).join('\n')}\n`),
+      },
+    ],
   });
   return exitCode;
 }
