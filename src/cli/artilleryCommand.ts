@@ -4,6 +4,7 @@
  * `npm run artillery:install` put in .vana-load/artillery, with `--workers` local workers).
  * The report of a run: `vana-load report --from-artillery <output>`.
  */
+import { MILESTONE_THRESHOLDS } from '../milestones/thresholds.ts';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, openSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { configOptions } from '../config/configOptions.ts';
 import { loadConfig, type ConfigFlags } from '../config/loadConfig.ts';
 import { ConfigError } from '../errors.ts';
-import type { MilestoneId } from '../metrics/thresholds.ts';
+import type { MilestoneId } from '../milestones/milestoneIds.ts';
 import { thresholdsForArtillery } from '../report/artilleryThresholds.ts';
 import { DEFAULT_MANIFEST_PATH } from '../stack/manifest.ts';
 import { checkWritableFile } from '../util/checkPath.ts';
@@ -89,7 +90,7 @@ async function runArtilleryInit(opts: InitOptions, command: Command): Promise<st
     if (value !== undefined) flags[option.attribute] = String(value);
   }
   const config = loadConfig({ env: process.env, envFile: { path: '.env', optional: true }, flags: flags as ConfigFlags });
-  const thresholds = thresholdsForArtillery(opts.milestone ?? null, opts.threshold);
+  const thresholds = thresholdsForArtillery(opts.milestone ? MILESTONE_THRESHOLDS[opts.milestone] : [], opts.threshold);
 
   const vana: Record<string, string | number | boolean> = { manifest: opts.manifest };
   for (const option of configOptions()) {

@@ -4,13 +4,15 @@
  * `--dir`), judges the milestone's thresholds and the `--threshold` flags, and prints the final
  * report. Exit code: 0 pass, 1 a threshold failed, 2 bad input.
  */
+import { MILESTONE_THRESHOLDS } from '../milestones/thresholds.ts';
 import { readFileSync } from 'node:fs';
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { EXIT_CODES } from '../exitCodes.ts';
 import { writeSummaryFile } from '../metrics/resultsWriter.ts';
-import { evaluateThresholds, type MilestoneId } from '../metrics/thresholds.ts';
+import { evaluateThresholds } from '../metrics/thresholds.ts';
+import { type MilestoneId } from '../milestones/milestoneIds.ts';
 import { renderArtilleryHtmlReport } from '../report/artilleryHtml.ts';
 import { buildArtillerySummary, parseArtilleryOutput, type ArtilleryRunSummary } from '../report/artillerySummary.ts';
 import { thresholdsForArtillery } from '../report/artilleryThresholds.ts';
@@ -50,7 +52,7 @@ export async function runArtilleryReportCommand({
   resultsDir = 'results',
   stdout = process.stdout,
 }: RunArtilleryReportCommandParameters): Promise<RunArtilleryReportCommandResult> {
-  const thresholds = thresholdsForArtillery(milestone, flags);
+  const thresholds = thresholdsForArtillery(milestone ? MILESTONE_THRESHOLDS[milestone as MilestoneId] : [], flags);
   if (!checkReadableFile(output, 'Artillery output')) {
     throw new ConfigError(`No such Artillery output file: ${output}`, { code: 'ARTILLERY_OUTPUT_MISSING', metaMessages: ['expected: the file of `artillery run --output <file>`'] });
   }

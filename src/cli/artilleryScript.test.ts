@@ -1,3 +1,4 @@
+import { MILESTONE_THRESHOLDS } from '../milestones/thresholds.ts';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/loadConfig.ts';
 import { thresholdsForArtillery } from '../report/artilleryThresholds.ts';
@@ -70,7 +71,7 @@ describe('buildArtilleryScript', () => {
   it('writes the engine, its settings, poisson mode and the expressible thresholds as ensure conditions', () => {
     const { script, reportOnly, notes } = buildArtilleryScript({
       plan: milestoneLoadPlan('ms-05', {}),
-      thresholds: thresholdsForArtillery('ms-05', ['e2e.p99<60s']),
+      thresholds: thresholdsForArtillery(MILESTONE_THRESHOLDS['ms-05'], ['e2e.p99<60s']),
       vana: { manifest: '.vana-load/stack.json', relay: 'api' },
       warmupS: 15,
     });

@@ -9,7 +9,8 @@
  */
 import type { VanaLoadConfig } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
-import type { MilestoneId, Threshold } from '../metrics/thresholds.ts';
+import type { Threshold } from '../metrics/thresholds.ts';
+import type { MilestoneId } from '../milestones/milestoneIds.ts';
 import { ensureOfThresholds, type EnsureCondition } from '../report/artilleryThresholds.ts';
 
 /** A phase as Artillery reads it (durations in seconds). */

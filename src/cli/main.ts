@@ -21,7 +21,7 @@ import { runReportCommand } from './reportCommand.ts';
 import { artilleryOutputOf, runArtilleryReportCommand } from './artilleryReportCommand.ts';
 import { registerArtilleryCommand } from './artilleryCommand.ts';
 import { ConfigError } from '../errors.ts';
-import { MILESTONE_IDS, type MilestoneId } from '../metrics/thresholds.ts';
+import { MILESTONE_IDS, type MilestoneId } from '../milestones/milestoneIds.ts';
 import { DEFAULT_MANIFEST_PATH } from '../stack/manifest.ts';
 
 import { exitCodeFor, formatError } from './errorOutput.ts';

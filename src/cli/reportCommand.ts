@@ -14,16 +14,9 @@ import { ConfigError, VanaLoadError } from '../errors.ts';
 import { EXIT_CODES } from '../exitCodes.ts';
 import { RESULT_FILES, writeSummaryFile } from '../metrics/resultsWriter.ts';
 import { readSummaryFile, rebuildSummaryFromDir, type SkippedLine } from '../metrics/summary.ts';
-import {
-  evaluateThresholds,
-  mergeThresholds,
-  MILESTONE_IDS,
-  MILESTONE_THRESHOLDS,
-  parseThreshold,
-  parseThresholds,
-  type MilestoneId,
-  type Threshold,
-} from '../metrics/thresholds.ts';
+import { evaluateThresholds, mergeThresholds, parseThreshold, parseThresholds, type Threshold } from '../metrics/thresholds.ts';
+import { MILESTONE_IDS, type MilestoneId } from '../milestones/milestoneIds.ts';
+import { MILESTONE_THRESHOLDS } from '../milestones/thresholds.ts';
 import type { RunSummary, ThresholdVerdict } from '../metrics/types.ts';
 import { writeHtmlReport } from '../report/html.ts';
 import { formatFinalReport, shouldUseColor, type OutputStream } from '../report/terminal.ts';

@@ -5,7 +5,7 @@ import { flagAttribute } from './configOptions.ts';
 import { invalidEnvLine } from './invalidEnvLine.ts';
 import { isKnownMainnet, KNOWN_MAINNETS } from './isKnownMainnet.ts';
 import type { PresetName } from './presetNames.ts';
-import { PRESETS } from './presets.ts';
+import { PRESETS, type ConfigOverrides } from './presets.ts';
 import { CONFIG_FIELDS, configField, fieldLabel, type ConfigField, type ConfigKey, type VanaLoadConfig } from './schema.ts';
 
 /** Environment variables as `process.env` holds them. */
@@ -27,6 +27,11 @@ export interface LoadConfigParameters {
   flags?: ConfigFlags;
   /** Preset used when neither flags, environment nor `.env` name one. */
   preset?: PresetName;
+  /**
+   * Values a caller (a milestone) uses unless a preset, `.env`, the environment or a flag sets
+   * them: the layer just above the table's defaults.
+   */
+  defaults?: ConfigOverrides;
 }
 
 interface RawValue {
@@ -36,15 +41,15 @@ interface RawValue {
 }
 
 /**
- * Builds the one validated, deep-frozen config: defaults ← preset ← `.env` file ← environment ←
- * flags. Empty values count as unset. Fails with a `ConfigError` (exit code 2) naming the env
+ * Builds the one validated, deep-frozen config: defaults ← the caller's defaults (a milestone's) ←
+ * preset ← `.env` file ← environment ← flags. Empty values count as unset. Fails with a `ConfigError` (exit code 2) naming the env
  * var and the flag and the accepted values; secrets are never echoed.
  *
  * @example
  * const config = loadConfig({ env: process.env, envFile: { path: '.env', optional: true }, flags: program.opts() });
  * config.load.concurrency; // 10
  */
-export function loadConfig({ env = process.env, envFile, flags = {}, preset }: LoadConfigParameters = {}): Readonly<VanaLoadConfig> {
+export function loadConfig({ env = process.env, envFile, flags = {}, preset, defaults = {} }: LoadConfigParameters = {}): Readonly<VanaLoadConfig> {
   const fileVars = envFile === undefined ? {} : readEnvFile(envFile);
   const filePath = typeof envFile === 'string' ? envFile : envFile?.path;
 
@@ -70,6 +75,7 @@ export function loadConfig({ env = process.env, envFile, flags = {}, preset }: L
   for (const field of CONFIG_FIELDS) {
     const raw = rawValue(field);
     const presetGroup: Readonly<Record<string, unknown>> | undefined = overrides[field.group];
+    const defaultGroup: Readonly<Record<string, unknown>> | undefined = defaults[field.group];
     const value =
       field.key === 'target.preset'
         ? presetName
@@ -77,7 +83,9 @@ export function loadConfig({ env = process.env, envFile, flags = {}, preset }: L
           ? parseField(field, raw)
           : presetGroup && Object.hasOwn(presetGroup, field.name)
             ? presetGroup[field.name]
-            : field.spec.default;
+            : defaultGroup && Object.hasOwn(defaultGroup, field.name)
+              ? defaultGroup[field.name]
+              : field.spec.default;
     (groups[field.group] ??= {})[field.name] = value;
   }
   // The table and the loop above guarantee every key of every group is present and typed.

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../cli/errorOutput.ts';
 import { ConfigError } from '../errors.ts';
-import {
-  MILESTONE_THRESHOLDS,
-  evaluateThresholds,
-  formatValue,
-  mergeThresholds,
-  parseThreshold,
-  parseThresholds,
-  type Threshold,
-  type ThresholdSubject,
-} from './thresholds.ts';
+import { evaluateThresholds, formatValue, mergeThresholds, parseThreshold, parseThresholds, type Threshold, type ThresholdSubject } from './thresholds.ts';
+import { MILESTONE_THRESHOLDS } from '../milestones/thresholds.ts';
 import type { Percentiles } from './types.ts';
 
 const MB = 1024 ** 2;

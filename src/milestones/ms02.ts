@@ -4,6 +4,7 @@
  * details, the final report and the verdict. Thresholds (seed): the flow succeeds and takes under
  * 60 s (MILESTONE_THRESHOLDS['ms-02']).
  */
+import { MILESTONE_THRESHOLDS } from './thresholds.ts';
 import { STEP_NAMES, type StepName } from '../flow.ts';
 import { loadMilestoneConfig, milestoneProgram } from '../cli/milestoneCli.ts';
 import { intFlag } from '../cli/flagParsers.ts';
@@ -60,8 +61,9 @@ export async function runSingleFlowMilestone(argv: readonly string[]): Promise<n
   const config = loadMilestoneConfig(program, { users: 1, concurrency: 1 });
   const out = process.stdout;
   const model: ClosedLoadModel = { kind: 'closed', users: 1, iterations: 1, firstUserIndex: opts.userIndex };
-  if (program.opts<{ dryRun?: boolean }>().dryRun) return await dryRun({ milestone: 'ms-02', config, model, thresholds: opts.threshold });
+  if (program.opts<{ dryRun?: boolean }>().dryRun) return await dryRun({ milestone: 'ms-02', defaultThresholds: MILESTONE_THRESHOLDS['ms-02'], config, model, thresholds: opts.threshold });
   const { exitCode } = await runLoadTest({
+    defaultThresholds: MILESTONE_THRESHOLDS['ms-02'],
     milestone: 'ms-02',
     title: 'Milestone 2: Single E2E Flow',
     config,

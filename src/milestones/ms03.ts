@@ -3,6 +3,7 @@
  * flow at the same time, once by default or back to back for `--duration`; thresholds are the
  * seed's success criteria (MILESTONE_THRESHOLDS['ms-03']).
  */
+import { MILESTONE_THRESHOLDS } from './thresholds.ts';
 import { loadMilestoneConfig, milestoneProgram } from '../cli/milestoneCli.ts';
 import { durationFlag, durationMs as toMs, intFlag } from '../cli/flagParsers.ts';
 import type { ClosedLoadModel } from '../load/types.ts';
@@ -48,8 +49,9 @@ export async function runMultiUserMilestone(argv: readonly string[]): Promise<nu
     ...(durationMs !== undefined ? { iterations: 0, durationMs } : { iterations: 1 }),
     ...(staggerMs > 0 ? { staggerMs: staggerMs / users } : {}),
   };
-  if (program.opts<{ dryRun?: boolean }>().dryRun) return await dryRun({ milestone: 'ms-03', config, model, thresholds: opts.threshold });
+  if (program.opts<{ dryRun?: boolean }>().dryRun) return await dryRun({ milestone: 'ms-03', defaultThresholds: MILESTONE_THRESHOLDS['ms-03'], config, model, thresholds: opts.threshold });
   const { exitCode } = await runLoadTest({
+    defaultThresholds: MILESTONE_THRESHOLDS['ms-03'],
     milestone: 'ms-03',
     title: 'Milestone 3: Multi-User Validation',
     config,

@@ -12,6 +12,7 @@
  * The run ends when the timeline ends or `--users` flows were scheduled, whichever is first.
  * Per-phase figures, errors by step and class, retries and breaker counts are in the report.
  */
+import { MILESTONE_THRESHOLDS } from './thresholds.ts';
 import { loadMilestoneConfig, milestoneProgram } from '../cli/milestoneCli.ts';
 import { durationFlag, durationMs, intFlag, numberFlag } from '../cli/flagParsers.ts';
 import type { LoadModel, LoadPhase } from '../load/types.ts';
@@ -78,8 +79,9 @@ export async function runLoadPatternsMilestone(argv: readonly string[]): Promise
     model.kind === 'batched'
       ? `batched: ${opts.users} users in batches of ${opts.batchSize}, ${opts.delay} between batches`
       : `phased: ramp-up ${opts.rampUp} → sustain ${opts.sustain} at ${opts.rate === undefined ? `${opts.concurrency} concurrent users` : `${opts.rate}/s`} → ramp-down ${opts.rampDown}; at most ${opts.users} users`;
-  if (program.opts<{ dryRun?: boolean }>().dryRun) return await dryRun({ milestone: 'ms-04', config, model, thresholds: opts.threshold });
+  if (program.opts<{ dryRun?: boolean }>().dryRun) return await dryRun({ milestone: 'ms-04', defaultThresholds: MILESTONE_THRESHOLDS['ms-04'], config, model, thresholds: opts.threshold });
   const { exitCode, summary } = await runLoadTest({
+    defaultThresholds: MILESTONE_THRESHOLDS['ms-04'],
     milestone: 'ms-04',
     title: 'Milestone 4: Load Pattern Testing',
     config,

@@ -6,6 +6,7 @@
  * background worker keeps `--pool-size` funded wallets ahead of arrivals with `--funding-workers`
  * funding transactions in flight, and its request → funded latency is a threshold.
  */
+import { MILESTONE_THRESHOLDS } from './thresholds.ts';
 import { loadMilestoneConfig, milestoneProgram } from '../cli/milestoneCli.ts';
 import { durationFlag, durationMs, intFlag, numberFlag } from '../cli/flagParsers.ts';
 import type { PoissonLoadModel } from '../load/types.ts';
@@ -72,8 +73,9 @@ export async function runStreamingMilestone(argv: readonly string[]): Promise<nu
     ...(config.load.seed !== undefined ? { seed: config.load.seed } : {}),
   };
   const direct = config.relay.mode === 'direct';
-  if (program.opts<{ dryRun?: boolean }>().dryRun) return await dryRun({ milestone: 'ms-05', config, model, thresholds: opts.threshold });
+  if (program.opts<{ dryRun?: boolean }>().dryRun) return await dryRun({ milestone: 'ms-05', defaultThresholds: MILESTONE_THRESHOLDS['ms-05'], config, model, thresholds: opts.threshold });
   const { exitCode } = await runLoadTest({
+    defaultThresholds: MILESTONE_THRESHOLDS['ms-05'],
     milestone: 'ms-05',
     title: 'Milestone 5: Streaming Load Test',
     config,

@@ -1,10 +1,11 @@
+import { MILESTONE_THRESHOLDS } from '../milestones/thresholds.ts';
 import { describe, expect, it } from 'vitest';
 import { parseThresholds } from '../metrics/thresholds.ts';
 import { ensureOfThresholds, NOT_MEASURED_ON_ARTILLERY, thresholdsForArtillery } from './artilleryThresholds.ts';
 
 describe('thresholdsForArtillery', () => {
   it("keeps the milestone's thresholds with the flags over them, per-process ones passing as n/a", () => {
-    const thresholds = thresholdsForArtillery('ms-05', ['e2e.p95<20s', 'stack.cpu_avg<90%']);
+    const thresholds = thresholdsForArtillery(MILESTONE_THRESHOLDS['ms-05'], ['e2e.p95<20s', 'stack.cpu_avg<90%']);
     expect(thresholds.map((t) => [t.expression, t.notMeasuredText ?? null])).toEqual([
       ['achieved_rate>=2.5', null],
       ['e2e.p95<20s', null],
@@ -16,11 +17,11 @@ describe('thresholdsForArtillery', () => {
   });
 
   it('has only the flags without a milestone', () => {
-    expect(thresholdsForArtillery(null, ['failed_count==0']).map((t) => t.expression)).toEqual(['failed_count==0']);
+    expect(thresholdsForArtillery([], ['failed_count==0']).map((t) => t.expression)).toEqual(['failed_count==0']);
   });
 
   it('error: refuses a bad threshold', () => {
-    expect(() => thresholdsForArtillery(null, ['e2e.p96<1s'])).toThrow("bad threshold 'e2e.p96<1s'");
+    expect(() => thresholdsForArtillery([], ['e2e.p96<1s'])).toThrow("bad threshold 'e2e.p96<1s'");
   });
 });
 

@@ -6,20 +6,20 @@
  * n/a instead of failing, and the report says why.
  */
 import { STEP_NAMES } from '../flow.ts';
-import { mergeThresholds, MILESTONE_THRESHOLDS, parseThresholds, type MilestoneId, type Threshold } from '../metrics/thresholds.ts';
+import { mergeThresholds, parseThresholds, type Threshold } from '../metrics/thresholds.ts';
 import { ARTILLERY_METRICS as M } from './artilleryMetrics.ts';
 
 const PROCESS_PREFIXES = ['harness.', 'stack.', 'anvil.'];
 export const NOT_MEASURED_ON_ARTILLERY = 'n/a (Artillery: no per-process resources)';
 
 /**
- * The milestone's defaults (none without one) with the flags over them; per-process ones pass as n/a.
+ * A milestone's defaults (none without one) with the flags over them; per-process ones pass as n/a.
  *
  * @example
- * thresholdsForArtillery('ms-05', ["e2e.p95<30s"]);
+ * thresholdsForArtillery(MILESTONE_THRESHOLDS['ms-05'], ["e2e.p95<30s"]);
  */
-export function thresholdsForArtillery(milestone: MilestoneId | null, flags: readonly string[]): Threshold[] {
-  const merged = mergeThresholds(milestone ? MILESTONE_THRESHOLDS[milestone] : [], parseThresholds(flags, 'flag'));
+export function thresholdsForArtillery(defaults: readonly Threshold[], flags: readonly string[]): Threshold[] {
+  const merged = mergeThresholds(defaults, parseThresholds(flags, 'flag'));
   return merged.map((t) => (PROCESS_PREFIXES.some((prefix) => t.metric.startsWith(prefix)) ? { ...t, notMeasuredText: NOT_MEASURED_ON_ARTILLERY } : t));
 }
 

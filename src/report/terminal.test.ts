@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FlowResult } from '../flow.ts';
-import { MILESTONE_THRESHOLDS, evaluateThresholds, mergeThresholds, parseThresholds } from '../metrics/thresholds.ts';
+import { evaluateThresholds, mergeThresholds, parseThresholds } from '../metrics/thresholds.ts';
+import { MILESTONE_THRESHOLDS } from '../milestones/thresholds.ts';
 import type { Percentiles, RunSummary, TimeseriesSample } from '../metrics/types.ts';
 import { createLiveView, formatFinalReport, formatFlowLine, formatLiveLine, shouldUseColor, type OutputStream } from './terminal.ts';
 

@@ -7,12 +7,14 @@ import type { VanaLoadConfig } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
 import type { LoadModel } from '../load/types.ts';
 import { validateLoadModel } from '../load/validateLoadModel.ts';
-import { mergeThresholds, MILESTONE_THRESHOLDS, parseThresholds, type MilestoneId } from '../metrics/thresholds.ts';
+import { mergeThresholds, parseThresholds, type Threshold } from '../metrics/thresholds.ts';
 import { rpcHttp } from '../chain/rpcTransport.ts';
 import { formatRunPlan, planRun } from './runPlan.ts';
 
 export interface DryRunParameters {
-  milestone: MilestoneId | null;
+  milestone: string | null;
+  /** The thresholds a run would be judged by unless `thresholds` overrides them. */
+  defaultThresholds?: readonly Threshold[];
   config: Readonly<VanaLoadConfig>;
   model: LoadModel;
   thresholds?: readonly string[];
@@ -23,10 +25,10 @@ export interface DryRunParameters {
  * Prints the plan; returns exit code 0. Throws a `ConfigError` (exit 2) for bad thresholds or model.
  *
  * @example
- * if (opts.dryRun) return await dryRun({ milestone: 'ms-03', config, model, thresholds: opts.threshold });
+ * if (opts.dryRun) return await dryRun({ milestone: 'ms-03', defaultThresholds: MILESTONE_THRESHOLDS['ms-03'], config, model, thresholds: opts.threshold });
  */
-export async function dryRun({ milestone, config, model, thresholds = [], print = (line) => void process.stdout.write(`${line}\n`) }: DryRunParameters): Promise<number> {
-  mergeThresholds(milestone ? MILESTONE_THRESHOLDS[milestone] : [], parseThresholds(thresholds, 'flag'));
+export async function dryRun({ milestone, defaultThresholds = [], config, model, thresholds = [], print = (line) => void process.stdout.write(`${line}\n`) }: DryRunParameters): Promise<number> {
+  mergeThresholds(defaultThresholds, parseThresholds(thresholds, 'flag'));
   try {
     validateLoadModel(model);
   } catch (err) {

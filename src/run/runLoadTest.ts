@@ -20,7 +20,7 @@ import { createLogger } from '../logger.ts';
 import { createMetricsCollector } from '../metrics/collector.ts';
 import { createResultsWriter, makeRunId } from '../metrics/resultsWriter.ts';
 import { startSampler } from '../metrics/sampler.ts';
-import { mergeThresholds, MILESTONE_THRESHOLDS, parseThresholds, type MilestoneId } from '../metrics/thresholds.ts';
+import { mergeThresholds, parseThresholds, type Threshold } from '../metrics/thresholds.ts';
 import type { RunSummary, TimeseriesSample } from '../metrics/types.ts';
 import type { OutputStream } from '../report/terminal.ts';
 import { createFlowRunner } from './createFlowRunner.ts';
@@ -39,8 +39,10 @@ import { summarizeRun } from './summarizeRun.ts';
 export const EXIT_INTERRUPTED = 130;
 
 export interface RunLoadTestParameters {
-  /** Selects the default thresholds; null = none but the flags'. */
-  milestone: MilestoneId | null;
+  /** Names the run (`ms-03` → `MS-03` in the summary and the run id); null for none. */
+  milestone: string | null;
+  /** The thresholds the run is judged by unless `thresholds` overrides them (a milestone's README criteria). */
+  defaultThresholds?: readonly Threshold[];
   /** First line of the output, e.g. `Milestone 3: Multi-User Validation`. */
   title: string;
   config: Readonly<VanaLoadConfig>;
@@ -83,7 +85,7 @@ export interface RunLoadTestResult {
 export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoadTestResult> {
   const { config, model, milestone, title } = params;
   // 1. Everything the user typed is checked before anything is created.
-  const thresholds = mergeThresholds(milestone ? MILESTONE_THRESHOLDS[milestone] : [], parseThresholds(params.thresholds ?? [], 'flag'));
+  const thresholds = mergeThresholds(params.defaultThresholds ?? [], parseThresholds(params.thresholds ?? [], 'flag'));
   try {
     validateLoadModel(model);
   } catch (err) {
