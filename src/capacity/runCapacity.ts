@@ -214,7 +214,7 @@ export async function runCapacity({ options, config, command, stdout = process.s
       isTTY: false,
       write: (chunk: string): boolean => {
         captured.push(chunk);
-        for (const line of chunk.split('\n')) if (/^\s*(⚠️\s+SIG|⚡ circuit breaker|❌)/.test(line)) print(`     ${line.trim()}`);
+        for (const line of chunk.split('\n')) if (/^\s*(⚠️\s+SIG|⚡ circuit breaker|❌ .*stopping the run)/.test(line)) print(`     ${line.trim()}`);
         return true;
       },
     };

@@ -48,10 +48,10 @@ describe('renderCapacityHtml', () => {
       '<p class="sentence" data-bottleneck="process"><b>Bottleneck:</b> stack process at 87 % of the CPU it could get at 35.1/s (74 % of one core; machine 189 % of 200 %)</p>',
     );
     expect(html).toContain('<li>p95 growth 33.5/s → 35.1/s: confirm +960 ms, inference_submit +8.0 ms, relay +3.2 ms</li>');
-    const sustainableRows = html.match(/<tr class="best" data-sustainable><td>9<\/td><td>bisect<\/td><td>33.50\/s<\/td>/g);
+    const sustainableRows = html.match(/<tr class="best" data-sustainable><td>9<\/td><td><a href="step-09-33.5rps\/report.html">report<\/a><\/td><td>bisect<\/td><td>33.50\/s<\/td>/g);
     expect(sustainableRows?.length).toBe(1);
     expect(html.match(/<a href="step-\d\d-[\d.]+rps\/report.html">report<\/a>/g)?.length).toBe(9);
-    expect(html).toContain('<span class="fail">FAIL: e2e.p95&lt;2000ms (got 2.83s)</span>');
+    expect(html).toContain('<td class="verdict-cell"><span class="fail">FAIL: e2e.p95&lt;2000ms (got 2.83s)</span></td>');
   });
 
   it('is one offline page: the CSP of the run report, no network reference, and nothing typed can break out of it', () => {
@@ -75,7 +75,7 @@ describe('renderCapacityHtml', () => {
     expect(buildCapacityCharts(result)[0]).toMatchObject({ x: [5, 7.5, 11.3] });
     expect(html).toContain('<span class="verdict none" data-verdict="none">11.3 flows/s SO FAR</span>');
     expect(html).toContain('The search was interrupted');
-    expect(html).toContain('<td>interrupted: not counted</td>');
+    expect(html).toContain('<td class="verdict-cell">interrupted: not counted</td>');
   });
 
   it('puts notes in place of the charts when no step was measured', () => {

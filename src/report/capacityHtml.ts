@@ -19,7 +19,7 @@ import { renderStepTable, renderTable } from './htmlTables.ts';
 import { readUplotAssets } from './htmlUplot.ts';
 
 const STYLE = `.verdict.none { background: var(--muted); color: #fff; } .method { color: var(--muted); } tr.best td { background: #eaf5ec; }
-.sentence { font-size: 15px; margin: 8px 0; } ul.evidence { color: var(--muted); margin: 4px 0 0; padding-left: 20px; }`;
+.sentence { font-size: 15px; margin: 8px 0; } table.numeric td.verdict-cell { white-space: normal; text-align: left; min-width: 16em; } ul.evidence { color: var(--muted); margin: 4px 0 0; padding-left: 20px; }`;
 const PROCESS_ORDER = ['harness', 'stack', 'anvil'];
 /** Flow steps on the per-step p95 chart: the slowest at the highest rate, so the colors stay apart. */
 const STEP_SERIES = 6;
@@ -113,13 +113,14 @@ function verdictOf(result: CapacityResult): { cls: string; text: string } {
 function renderSteps(result: CapacityResult): string {
   if (result.steps.length === 0) return '<p class="empty">No step ran.</p>';
   const names = processNames(result.steps);
-  const headers = ['#', 'phase', 'target', 'achieved', 'success', 'e2e p95', 'dropped', ...names.map((n) => `${n} CPU`), 'machine', 'CPU limit', 'verdict', 'run'];
+  const headers = ['#', 'run', 'phase', 'target', 'achieved', 'success', 'e2e p95', 'dropped', ...names.map((n) => `${n} CPU`), 'machine', 'CPU limit', 'verdict'];
   const rows = result.steps.map((s) => {
     const verdict = s.interrupted ? 'interrupted: not counted' : s.pass ? 'PASS' : `FAIL: ${s.breaches.join('; ')}`;
     return {
       best: !s.interrupted && s.pass && s.rate === result.result.sustainableRate,
       cells: [
         String(s.index),
+        { html: `<a href="${escapeHtml(`${encodeURIComponent(basename(s.dir))}/report.html`)}">report</a>` },
         s.phase,
         formatRate(s.rate),
         formatRate(s.achievedRate),
@@ -130,11 +131,11 @@ function renderSteps(result: CapacityResult): string {
         `${Math.round(s.machineCpuPercent)}%`,
         s.cpuLimit === null ? '—' : formatRate(s.cpuLimit.flowsPerS),
         { html: s.interrupted ? escapeHtml(verdict) : `<span class="${s.pass ? 'pass' : 'fail'}">${escapeHtml(verdict)}</span>` },
-        { html: `<a href="${escapeHtml(`${encodeURIComponent(basename(s.dir))}/report.html`)}">report</a>` },
       ],
     };
   });
-  const cell = (c: string | { html: string }): string => `<td>${typeof c === 'string' ? escapeHtml(c) : c.html}</td>`;
+  const cell = (c: string | { html: string }, i: number, all: readonly unknown[]): string =>
+    `<td${i === all.length - 1 ? ' class="verdict-cell"' : ''}>${typeof c === 'string' ? escapeHtml(c) : c.html}</td>`;
   const body = rows.map((r) => `<tr${r.best ? ' class="best" data-sustainable' : ''}>${r.cells.map(cell).join('')}</tr>`).join('\n');
   return `<table class="numeric"><thead><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
