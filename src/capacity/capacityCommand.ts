@@ -4,8 +4,8 @@
  * before anything starts; then `runCapacity` searches.
  */
 import type { Command } from 'commander';
-import { runMilestoneMain } from '../cli/milestoneCli.ts';
-import { CAPACITY_PROFILES, DEFAULT_SLO, capacityDurationFlag, capacityNumberFlag, parseRateStep, parseTarget, type CapacityFlags } from './capacityOptions.ts';
+import { runMilestoneMain, intFlag, numberFlag } from '../cli/milestoneCli.ts';
+import { CAPACITY_PROFILES, DEFAULT_SLO, capacityDurationFlag, parseRateStep, parseSloAchieved, parseTarget, type CapacityFlags } from './capacityOptions.ts';
 import { loadCapacityConfig } from './loadCapacityConfig.ts';
 import { runCapacity } from './runCapacity.ts';
 import { MS05_S2K_COUNT_BYTE } from '../milestones/ms05.ts';
@@ -51,20 +51,20 @@ export function registerCapacityCommand(program: Command): void {
     .showHelpAfterError(false)
     .allowExcessArguments(false)
     .option('--target <kind>', 'local (default, hermetic) or remote (settings from .env and the environment)', parseTarget)
-    .option('--slo-success <ratio>', `SLO: lowest success rate of a step, 0..1 (default ${DEFAULT_SLO.success})`, capacityNumberFlag('--slo-success', 0, 1))
+    .option('--slo-success <ratio>', `SLO: lowest success rate of a step, 0..1 (default ${DEFAULT_SLO.success})`, numberFlag('--slo-success', 0, 1))
     .option('--slo-p95 <duration>', `SLO: e2e p95 of a step must stay below this, e.g. 1500ms, 2s (default ${DEFAULT_SLO.p95Ms / 1000}s)`, capacityDurationFlag('--slo-p95', 1, 3_600_000))
-    .option('--slo-achieved <ratio>', `SLO: lowest achieved arrival rate as a fraction of the target, (0, 1] (default ${DEFAULT_SLO.achieved})`, capacityNumberFlag('--slo-achieved', 0, 1, { exclusiveMin: true }))
-    .option('--slo-drops <n>', `SLO: most arrivals a step may drop at the in-flight cap (default ${DEFAULT_SLO.drops})`, capacityNumberFlag('--slo-drops', 0, 1_000_000_000, { integer: true }))
-    .option('--start-rate <per-second>', `first step's arrival rate (${profileDefault('startRate')})`, capacityNumberFlag('--start-rate', 0.1, 10_000))
+    .option('--slo-achieved <ratio>', `SLO: lowest achieved arrival rate as a fraction of the target, (0, 1] (default ${DEFAULT_SLO.achieved})`, parseSloAchieved)
+    .option('--slo-drops <n>', `SLO: most arrivals a step may drop at the in-flight cap (default ${DEFAULT_SLO.drops})`, intFlag('--slo-drops', 0, 1_000_000_000))
+    .option('--start-rate <per-second>', `first step's arrival rate (${profileDefault('startRate')})`, numberFlag('--start-rate', 0.1, 10_000))
     .option('--step <step>', `how the rate rises: a factor ("1.5x") or an increment ("+5") (${profileDefault('step')})`, parseRateStep)
-    .option('--max-rate <per-second>', `highest rate tried (${profileDefault('maxRate')}, at least --start-rate)`, capacityNumberFlag('--max-rate', 0.1, 10_000))
+    .option('--max-rate <per-second>', `highest rate tried (${profileDefault('maxRate')}, at least --start-rate)`, numberFlag('--max-rate', 0.1, 10_000))
     .option('--step-duration <duration>', `arrivals of a step span about this long: rate × duration arrivals (${profileDefault('stepDurationMs')})`, capacityDurationFlag('--step-duration', 1_000, 3_600_000))
-    .option('--bisect-steps <n>', `bisections between the last good and the first bad rate (${profileDefault('bisectSteps')})`, capacityNumberFlag('--bisect-steps', 0, 20, { integer: true }))
+    .option('--bisect-steps <n>', `bisections between the last good and the first bad rate (${profileDefault('bisectSteps')})`, intFlag('--bisect-steps', 0, 20))
     .option('--quick', 'short profile: the defaults after "with --quick" (about 2 minutes locally)')
-    .option('--block-time <seconds>', 'local only: seconds per block, 0 = automine (default 0)', capacityNumberFlag('--block-time', 0, 3_600))
-    .option('--s2k-count-byte <n>', `OpenPGP S2K count byte of the user files, 0..255 (default ${MS05_S2K_COUNT_BYTE}, as MS-05)`, capacityNumberFlag('--s2k-count-byte', 0, 255, { integer: true }))
-    .option('--max-in-flight <n>', 'cap on flows in flight; arrivals beyond it are dropped (default max(50, 3 × max rate × SLO p95 in s))', capacityNumberFlag('--max-in-flight', 1, 1_000_000, { integer: true }))
-    .option('--seed <n>', 'base seed: each step takes the first seed from it whose schedule averages the rate within 1 % (default 1)', capacityNumberFlag('--seed', 0, 2 ** 31, { integer: true }))
+    .option('--block-time <seconds>', 'local only: seconds per block, 0 = automine (default 0)', numberFlag('--block-time', 0, 3_600))
+    .option('--s2k-count-byte <n>', `OpenPGP S2K count byte of the user files, 0..255 (default ${MS05_S2K_COUNT_BYTE}, as MS-05)`, intFlag('--s2k-count-byte', 0, 255))
+    .option('--max-in-flight <n>', 'cap on flows in flight; arrivals beyond it are dropped (default max(50, 3 × max rate × SLO p95 in s))', intFlag('--max-in-flight', 1, 1_000_000))
+    .option('--seed <n>', 'base seed: each step takes the first seed from it whose schedule averages the rate within 1 % (default 1)', intFlag('--seed', 0, 2 ** 31))
     .option('--reuse-stack', 'local only: one stack for the whole search instead of a fresh one per step (faster; later steps run on a fuller chain)')
     .option('--results-dir <dir>', 'where capacity-<stamp>/ goes (default results)')
     .addHelpText('after', HELP_AFTER)

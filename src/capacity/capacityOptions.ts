@@ -44,15 +44,11 @@ export interface CapacityFlags {
 const invalid = (flag: string, expected: string, value: string): InvalidArgumentError =>
   new InvalidArgumentError(`${flag} must be ${expected}, got "${value}"`);
 
-/** A number flag in [min, max] (`exclusiveMin`: above min); with `integer`, whole numbers only. */
-export function capacityNumberFlag(flag: string, min: number, max: number, { integer = false, exclusiveMin = false } = {}) {
-  const expected = `${integer ? 'an integer' : 'a number'} in ${exclusiveMin ? '(' : '['}${min}, ${max}]`;
-  return (value: string): number => {
-    const n = Number(value);
-    const low = exclusiveMin ? n > min : n >= min;
-    if (value.trim() === '' || !Number.isFinite(n) || !low || n > max || (integer && !Number.isInteger(n))) throw invalid(flag, expected, value);
-    return n;
-  };
+/** `--slo-achieved`: a fraction of the target rate in (0, 1]. */
+export function parseSloAchieved(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0 && n <= 1)) throw invalid('--slo-achieved', 'a number in (0, 1]', value);
+  return n;
 }
 
 /** `--step`: a factor above 1 (`1.5x`, `x2`) or an increment above 0 (`+5`). */
