@@ -16,7 +16,7 @@
  * 3 the stack or target failed, 128 + signal when interrupted (130 for Ctrl-C).
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { constants as osConstants, cpus, loadavg } from 'node:os';
+import { availableParallelism, constants as osConstants, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { VanaLoadConfig } from '../config/schema.ts';
 import { exitCodeFor, formatError } from '../cli/exitWithError.ts';
@@ -103,7 +103,8 @@ async function writeJsonAtomically(path: string, value: unknown): Promise<void> 
 export async function runCapacity({ options, config, command, stdout = process.stdout, signals = RUN_SIGNALS }: RunCapacityParameters): Promise<RunCapacityReturnType> {
   const print = (line = ''): void => void stdout.write(`${line}\n`);
   const local = config.target.kind === 'local';
-  const cores = cpus().length;
+  // As the step summaries count them (their CPU limit uses this).
+  const cores = availableParallelism();
   const dir = await makeRunDir(options.resultsDir);
   const date = new Date().toISOString();
   const loadAverageAtStart = loadavg()[0]!;
@@ -236,7 +237,7 @@ export async function runCapacity({ options, config, command, stdout = process.s
       });
       const cpu1 = machineCpuTimes();
       inStep = false;
-      const machineCpuPercent = ((cpu1.busy - cpu0.busy) / Math.max(1, cpu1.total - cpu0.total)) * cores * 100;
+      const machineCpuPercent = ((cpu1.busy - cpu0.busy) / Math.max(1, cpu1.total - cpu0.total)) * cpus().length * 100;
       const chain = blockBefore instanceof Error ? { note: blockBefore.message } : await readChainLoad(rpcUrl(), blockBefore);
       step = toCapacityStep({
         index,
