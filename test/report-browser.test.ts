@@ -11,6 +11,8 @@ import { compareRuns } from '../src/report/compare.ts';
 import { writeCompareFixture } from './fixtures/compareFixture.ts';
 import { writeCompareHtml } from '../src/report/compareHtml.ts';
 import { readCompareRun } from '../src/report/readCompareRun.ts';
+import { exampleCapacityResult } from '../src/capacity/capacityFixture.ts';
+import { writeCapacityHtml } from '../src/report/capacityHtml.ts';
 
 // The report must draw whatever the reader's locale. Chromium takes its language from LANG; under a
 // POSIX locale it reports `en-US@posix`, a tag Intl refuses (uPlot once failed to load on it).
@@ -219,6 +221,26 @@ for (const { name, lang, navigatorLanguage } of LOCALES) describe(`HTML report i
     const legend = page.locator('[data-chart="cdf-e2e"] .u-legend .u-series');
     expect(await legend.first().textContent()).toMatch(/^time:?\s*\d+(\.\d+)? m?s$/);
     expect(await legend.nth(2).textContent()).toMatch(/^candidate \(n 150\):?\s*\d+(\.\d+)?%$/);
+    await page.context().close();
+  });
+
+  it("draws a capacity search's report: the curve over the target rate, offline and without console errors", async () => {
+    const path = join(dir, 'capacity.html');
+    await writeCapacityHtml(path, exampleCapacityResult());
+
+    const { page, requests, consoleErrors } = await openReport(await launchBrowser(), path, 1280);
+    const charts = (await page.evaluate(INSPECT_CHARTS)) as ChartInspection[];
+    const screenshot = join(dir, 'capacity.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(`capacity: ${path}, screenshot: ${screenshot}`);
+
+    expect(requests).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+    expect(charts.map((c) => c.id)).toEqual(['capacity-p95', 'capacity-success', 'capacity-cpu', 'capacity-cpu-per-flow', 'capacity-limit', 'capacity-step-p95', 'capacity-chain']);
+    for (const chart of charts) expect(chart.seriesPixels, `${chart.id} draws its curve`).toBeGreaterThan(200);
+    // Under the cursor, the legend reads x as a rate, not as the run clock's m:ss.
+    await page.locator('[data-chart="capacity-p95"] .u-over').hover();
+    expect(await page.locator('[data-chart="capacity-p95"] .u-legend .u-series').first().textContent()).toMatch(/^target rate:?\s*\d+(\.\d+)?\/s$/);
     await page.context().close();
   });
 });

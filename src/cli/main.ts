@@ -5,7 +5,8 @@
  * `memory <dir>` (is a process's memory flat over the run? = `npm run memory -- <dir>`) and
  * `compare <baseline> <candidate>` (did a run get significantly worse? = `npm run compare -- <a> <b>`),
  * `artillery init|run` (distributed runs on Artillery with artillery-engine-vana; `report
- * --from-artillery` reads their output).
+ * --from-artillery` reads their output), `capacity` (the highest rate within an SLO, its
+ * bottleneck and its ratio to the CPU limit, = `npm run capacity -- …`).
  * Other subcommands (run, wallets) are added by their issues.
  */
 import { Command, InvalidArgumentError } from 'commander';
@@ -29,6 +30,7 @@ import { durationFlag, durationMs, numberFlag } from './flagParsers.ts';
 import { runMemoryCommand } from './memoryCommand.ts';
 import { runCompareCommand } from './compareCommand.ts';
 import { MAX_REGRESSION_HELP } from '../report/maxRegression.ts';
+import { registerCapacityCommand } from '../capacity/capacityCommand.ts';
 
 // The config's own parser (VANA_LOG_LEVEL): a level pino would throw on is a usage error here.
 const logLevelParser = configField('log.level').spec.parser as FieldParser<LevelWithSilent>;
@@ -152,6 +154,7 @@ program
     process.exitCode = exitCode;
   });
 registerArtilleryCommand(program);
+registerCapacityCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -132,7 +132,8 @@ function isDrawn(chart: HtmlChart): boolean {
   return !('emptyNote' in chart);
 }
 
-function renderChart(chart: HtmlChart): string {
+/** A chart's container (drawn by the page script from `#report-data`), or its note when it has nothing to draw. */
+export function renderChart(chart: HtmlChart): string {
   const title = `<h3>${escapeHtml(chart.title)}</h3>`;
   if ('emptyNote' in chart) {
     return `<div class="chart" data-chart-empty="${chart.id}">${title}<p class="empty" data-empty="${chart.id}">${escapeHtml(chart.emptyNote)}</p></div>`;
