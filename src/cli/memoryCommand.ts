@@ -2,7 +2,9 @@
  * `vana-load memory <dir>`: was a process's memory flat over a run? Prints RSS and heap per time
  * bucket from `timeseries.jsonl`, with flows done and in flight, and the least-squares slope of
  * memory against flows completed after a warm-up (src/metrics/memoryTrend.ts). For soak runs:
- * a leak is a steady slope in bytes per 1000 flows; a flat process stays near zero.
+ * a leak is a steady slope in bytes per 1000 flows; a flat process stays near zero. Then the fit
+ * against flows in flight and completed together: what a flow in flight costs, and what a finished
+ * flow leaves behind.
  */
 import { ConfigError } from '../errors.ts';
 import { memoryTrend, type MemoryTrend } from '../metrics/memoryTrend.ts';
@@ -20,6 +22,7 @@ export interface RunMemoryCommandParameters {
 }
 
 const mb = (bytes: number | undefined): string => (bytes === undefined ? '-' : (bytes / 1e6).toFixed(0));
+const signedBytes = (bytes: number | undefined): string => (bytes === undefined ? 'n/a' : `${bytes >= 0 ? '+' : '-'}${Math.abs(bytes) >= 1e4 ? `${(Math.abs(bytes) / 1e3).toFixed(1)} kB` : `${Math.abs(bytes).toFixed(0)} B`}`);
 const signedMb = (bytes: number | undefined): string => (bytes === undefined ? 'n/a' : `${bytes >= 0 ? '+' : ''}${(bytes / 1e6).toFixed(2)} MB`);
 
 /**
@@ -51,5 +54,9 @@ export async function runMemoryCommand({ dir, process = 'harness', bucketS = 300
     );
   }
   print(`slope after ${warmupS} s, per 1000 flows completed: RSS ${signedMb(trend.rssSlopePer1000Flows)}, heap ${signedMb(trend.heapSlopePer1000Flows)}`);
+  print(
+    `fit after ${warmupS} s, memory = base + a × in flight + b × completed: per flow in flight RSS ${signedBytes(trend.rssPerFlow.inFlight)}, heap ${signedBytes(trend.heapPerFlow.inFlight)}; ` +
+      `per finished flow RSS ${signedBytes(trend.rssPerFlow.finished)}, heap ${signedBytes(trend.heapPerFlow.finished)}`,
+  );
   return trend;
 }

@@ -142,7 +142,10 @@ export function startSampler(
     const fds = await countFds(target.pid);
     const sample: ProcessSample = { name: target.name, pid: target.pid, cpuPercent: round3(stats.cpu), rssBytes: stats.memory };
     if (fds !== undefined) sample.fds = fds;
-    if (target.pid === process.pid) sample.heapUsedBytes = process.memoryUsage().heapUsed;
+    if (target.pid === process.pid) {
+      const { heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
+      Object.assign(sample, { heapUsedBytes: heapUsed, heapTotalBytes: heapTotal, externalBytes: external, arrayBuffersBytes: arrayBuffers });
+    }
     return sample;
   };
 

@@ -21,6 +21,12 @@ export interface ProcessSample {
   fds?: number;
   /** The harness only: V8 heap in use, which tells a leak from memory the allocator keeps. */
   heapUsedBytes?: number;
+  /** The harness only: V8 heap reserved (`heapTotal`); what the heap costs in RSS, used or not. */
+  heapTotalBytes?: number;
+  /** The harness only: memory of C++ objects bound to JS objects (Buffers, sockets), `process.memoryUsage().external`. */
+  externalBytes?: number;
+  /** The harness only: ArrayBuffers and Buffers (part of `externalBytes`). */
+  arrayBuffersBytes?: number;
 }
 
 export interface TimeseriesSample {
