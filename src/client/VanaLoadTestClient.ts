@@ -204,7 +204,12 @@ export class VanaLoadTestClient {
     const deadline = startDeadline(this.timeouts.flowMs, options.signal);
     const signal = deadline.signal;
     const steps: Partial<Record<StepName, number>> = {};
-    const plaintext = new TextEncoder().encode(JSON.stringify(userData));
+    // The plaintext and the encrypted file are dropped after their last step: the step closures
+    // below keep every variable they name for the whole flow, and a flow spends most of its life
+    // waiting for a block or an inference with nothing left to send.
+    let plaintext: Uint8Array | undefined = new TextEncoder().encode(JSON.stringify(userData));
+    let encrypted: Uint8Array | undefined;
+    const plaintextSha256 = sha256Hex(plaintext);
     const result: FlowResult = {
       flowId,
       userIndex,
@@ -245,17 +250,19 @@ export class VanaLoadTestClient {
     };
 
     try {
-      const { key, encrypted } = await step(
+      const key = await step(
         'encrypt',
         async () => {
           const key = await deriveEncryptionKey(account);
-          const encrypted = await encryptWithPassword(plaintext, key, this.params.s2kIterationCountByte === undefined ? {} : { s2kIterationCountByte: this.params.s2kIterationCountByte });
-          return { key, encrypted };
+          encrypted = await encryptWithPassword(plaintext!, key, this.params.s2kIterationCountByte === undefined ? {} : { s2kIterationCountByte: this.params.s2kIterationCountByte });
+          return key;
         },
         false,
       );
+      plaintext = undefined;
       const tag = `${testId}_${flowId}_${account.address.slice(2, 10).toLowerCase()}`;
-      const fileUrl = await step('upload_data', async () => (await this.params.storage.upload(encrypted, `vana_loadtest_${tag}.bin`, { signal, step: 'upload_data' })).url);
+      const fileUrl = await step('upload_data', async () => (await this.params.storage.upload(encrypted!, `vana_loadtest_${tag}.bin`, { signal, step: 'upload_data' })).url);
+      encrypted = undefined;
       const grantUrl = await step('upload_grant', async () => {
         const grant = buildGrantFile({ grantee: this.contracts.granteeAddress, prompt, responseFormat: 'json_object' });
         if (this.params.storeGrant) return await this.params.storeGrant(grant, { signal });
@@ -334,7 +341,7 @@ export class VanaLoadTestClient {
           } catch {
             throw flowError('verify', 'integrity', 'RESULT_NOT_JSON', 'the inference result is not JSON, so it proves nothing about the decrypted bytes');
           }
-          const expected = sha256Hex(plaintext);
+          const expected = plaintextSha256;
           if (fields.plaintext_sha256 !== expected) {
             throw flowError('verify', 'integrity', 'INTEGRITY_MISMATCH', `server decrypted bytes with sha256 ${String(fields.plaintext_sha256).slice(0, 16)}…, ours are ${expected.slice(0, 16)}…`);
           }

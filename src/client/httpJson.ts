@@ -7,6 +7,7 @@
 import { VanaLoadError } from '../errors.ts';
 import { type ErrorClass, type StepName } from '../flow.ts';
 import { startDeadline } from '../util/deadlineSignal.ts';
+import { headerValue, httpRequest, type HttpResponse } from './httpRequest.ts';
 
 export interface HttpJsonParameters {
   method: 'GET' | 'POST';
@@ -84,15 +85,9 @@ export async function httpJson(params: HttpJsonParameters): Promise<unknown> {
 export async function httpJsonWithText({ method, url, body, step, timeoutMs, signal }: HttpJsonParameters): Promise<{ json: unknown; text: string }> {
   const where = `${method} ${describeUrl(url)}`;
   const deadline = startDeadline(timeoutMs, signal);
-  let response: Response;
-  let text: string;
+  let response: HttpResponse;
   try {
-    response = await fetch(url, {
-      method,
-      ...(body !== undefined ? { body, headers: { 'content-type': 'application/json' } } : {}),
-      signal: deadline.signal,
-    });
-    text = await response.text();
+    response = await httpRequest({ method, url, ...(body !== undefined ? { body, headers: { 'content-type': 'application/json' } } : {}), signal: deadline.signal });
   } catch (err) {
     if (signal?.aborted) {
       throw new HttpError(`${where} aborted`, { code: 'ABORTED', errorClass: 'other', step, cause: err });
@@ -110,14 +105,15 @@ export async function httpJsonWithText({ method, url, body, step, timeoutMs, sig
   } finally {
     deadline.clear();
   }
-  if (!response.ok) {
-    const retryAfterMs = parseRetryAfterHeader(response.headers.get('retry-after'));
+  const { status, text } = response;
+  if (status < 200 || status > 299) {
+    const retryAfterMs = parseRetryAfterHeader(headerValue(response.headers, 'retry-after'));
     const detail = text.length > 200 ? `${text.slice(0, 197)}...` : text;
-    throw new HttpError(`${where} answered ${response.status}: ${detail.replace(/\s+/g, ' ').trim()}`, {
+    throw new HttpError(`${where} answered ${status}: ${detail.replace(/\s+/g, ' ').trim()}`, {
       code: 'HTTP_STATUS',
-      errorClass: errorClassOfHttpStatus(response.status),
+      errorClass: errorClassOfHttpStatus(status),
       step,
-      httpStatus: response.status,
+      httpStatus: status,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       body: text.slice(0, 2_048),
     });
@@ -125,6 +121,6 @@ export async function httpJsonWithText({ method, url, body, step, timeoutMs, sig
   try {
     return { json: JSON.parse(text) as unknown, text };
   } catch (err) {
-    throw new HttpError(`${where} answered ${response.status} with a body that is not JSON`, { code: 'HTTP_BAD_JSON', errorClass: 'other', step, httpStatus: response.status, cause: err });
+    throw new HttpError(`${where} answered ${status} with a body that is not JSON`, { code: 'HTTP_BAD_JSON', errorClass: 'other', step, httpStatus: status, cause: err });
   }
 }

@@ -3,8 +3,9 @@
  * remote one given by `VANA_STORAGE_URL`) with `PUT {baseUrl}/files/{name}`, and returns the
  * permanent public URL the service answers with.
  *
- * Uses the global `fetch` (undici): its default dispatcher keeps connections alive and pools them
- * per origin, so thousands of uploads reuse a handful of sockets.
+ * Uploads go through `httpRequest` (node:http with a keep-alive agent shared by every flow, much
+ * lighter per pending request than `fetch`: see src/client/httpRequest.ts); downloads through
+ * `downloadBlob` (fetch), which no flow of the harness waits on.
  */
 import type { Logger } from 'pino';
 import { VanaLoadError } from '../errors.ts';
@@ -12,17 +13,17 @@ import { silentLogger } from '../logger.ts';
 import { downloadBlob } from './downloadBlob.ts';
 import {
   checkUploadInput,
-  readErrorBody,
+  parseErrorBody,
   StorageError,
   storageRequestError,
   storageStatusError,
   type DownloadOptions,
-  type StorageOperation,
   type StorageProvider,
   type UploadOptions,
   type UploadResult,
 } from './StorageProvider.ts';
 import { startDeadline } from '../util/deadlineSignal.ts';
+import { headerValue, httpRequest, type HttpResponse } from '../client/httpRequest.ts';
 
 export interface CreateLocalStorageProviderParameters {
   /** Base URL of the storage service, e.g. `http://127.0.0.1:3002`. */
@@ -59,33 +60,6 @@ export function createLocalStorageProvider({
   const base = baseUrl.replace(/\/+$/, '');
   const log = logger.child({ module: 'localStorage' });
 
-  /** Runs one request with the provider's timeout joined to the caller's signal. */
-  async function request<T>(
-    operation: StorageOperation,
-    method: string,
-    url: string,
-    init: RequestInit,
-    options: { signal?: AbortSignal | undefined; step?: UploadOptions['step'] },
-    read: (response: Response) => Promise<T>,
-  ): Promise<T> {
-    const deadline = startDeadline(timeoutMs, options.signal);
-    const step = options.step ? { step: options.step } : {};
-    try {
-      const response = await fetch(url, { ...init, method, signal: deadline.signal });
-      if (response.status >= 300) {
-        const { detail } = await readErrorBody(response);
-        throw storageStatusError({ operation, method, url, status: response.status, detail, retryAfter: response.headers.get('retry-after'), ...step });
-      }
-      return await read(response);
-    } catch (err) {
-      const error = err instanceof StorageError ? err : storageRequestError({ operation, method, url, cause: err, timeoutMs, ...step });
-      log.debug({ code: error.code, status: error.status, target: error.target }, `${operation} failed`);
-      throw error;
-    } finally {
-      deadline.clear();
-    }
-  }
-
   return {
     kind: 'local',
 
@@ -93,34 +67,49 @@ export function createLocalStorageProvider({
       checkUploadInput(bytes, name);
       // The name rule keeps names URL-safe, so no escaping is needed (or possible to get wrong).
       const url = `${base}/files/${name}`;
-      const init: RequestInit = { headers: { 'content-type': options.contentType ?? 'application/octet-stream' }, body: bytes };
-      return await request('upload', 'PUT', url, init, options, async (response) => {
-        // Read, then parse: a read cut short (deadline, reset) throws here and `request` classes
-        // it as timeout or network; only a body that arrived whole but is not JSON is a bad response.
-        const text = await response.text();
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch (cause) {
-          throw badResponse(url, response.status, 'a body that is not JSON', options.step, cause);
-        }
-        const { url: blobUrl, bytes: stored } = (body ?? {}) as { url?: unknown; bytes?: unknown };
-        if (typeof blobUrl !== 'string' || typeof stored !== 'number') {
-          throw badResponse(url, response.status, 'no { url, bytes } body', options.step);
-        }
-        if (stored !== bytes.byteLength) {
-          throw new StorageError(`Upload stored ${stored} bytes, sent ${bytes.byteLength}: PUT ${url}`, {
-            code: 'STORAGE_SIZE_MISMATCH',
-            errorClass: 'integrity',
-            operation: 'upload',
-            method: 'PUT',
-            url,
-            status: response.status,
-            ...(options.step ? { step: options.step } : {}),
-          });
-        }
-        return { url: blobUrl, bytes: stored };
-      });
+      const deadline = startDeadline(timeoutMs, options.signal);
+      const step = options.step ? { step: options.step } : {};
+      let response: HttpResponse;
+      try {
+        // The whole answer is read before this returns: a read cut short (deadline, reset) is
+        // classed as timeout or network here; only a body that arrived whole but is not JSON is a bad response.
+        response = await httpRequest({ method: 'PUT', url, headers: { 'content-type': options.contentType ?? 'application/octet-stream' }, body: bytes, signal: deadline.signal });
+      } catch (err) {
+        const error = storageRequestError({ operation: 'upload', method: 'PUT', url, cause: err, timeoutMs, ...step });
+        log.debug({ code: error.code, status: error.status, target: error.target }, 'upload failed');
+        throw error;
+      } finally {
+        deadline.clear();
+      }
+      const { status, text } = response;
+      if (status >= 300) {
+        const { detail } = parseErrorBody(text);
+        const error = storageStatusError({ operation: 'upload', method: 'PUT', url, status, detail, retryAfter: headerValue(response.headers, 'retry-after'), ...step });
+        log.debug({ code: error.code, status: error.status, target: error.target }, 'upload failed');
+        throw error;
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch (cause) {
+        throw badResponse(url, status, 'a body that is not JSON', options.step, cause);
+      }
+      const { url: blobUrl, bytes: stored } = (body ?? {}) as { url?: unknown; bytes?: unknown };
+      if (typeof blobUrl !== 'string' || typeof stored !== 'number') {
+        throw badResponse(url, status, 'no { url, bytes } body', options.step);
+      }
+      if (stored !== bytes.byteLength) {
+        throw new StorageError(`Upload stored ${stored} bytes, sent ${bytes.byteLength}: PUT ${url}`, {
+          code: 'STORAGE_SIZE_MISMATCH',
+          errorClass: 'integrity',
+          operation: 'upload',
+          method: 'PUT',
+          url,
+          status,
+          ...(options.step ? { step: options.step } : {}),
+        });
+      }
+      return { url: blobUrl, bytes: stored };
     },
 
     async download(url: string, options: DownloadOptions = {}): Promise<Uint8Array> {
