@@ -21,12 +21,15 @@ import { createMetricsCollector } from '../metrics/collector.ts';
 import { createResultsWriter, makeRunId } from '../metrics/resultsWriter.ts';
 import { startSampler } from '../metrics/sampler.ts';
 import { mergeThresholds, parseThresholds, type Threshold } from '../metrics/thresholds.ts';
-import type { RunSummary, TimeseriesSample } from '../metrics/types.ts';
+import type { RunSummary } from '../metrics/types.ts';
+import { readTimeseries } from '../metrics/summary.ts';
 import type { OutputStream } from '../report/terminal.ts';
 import { createFlowRunner } from './createFlowRunner.ts';
 import type { FlowEnvironment } from './flowEnvironment.ts';
 import { openRunEnvironment } from './openRunEnvironment.ts';
 import { watchInterruption } from './interruption.ts';
+import { limitHeapGrowth } from './limitHeapGrowth.ts';
+import { createHeapSnapshotReporter, HEAP_SNAPSHOTS_ENV, parseHeapSnapshotPlan } from './reporters/heapSnapshotReporter.ts';
 import { createResultsReporter } from './reporters/resultsReporter.ts';
 import { startPrometheusReporter } from './reporters/prometheusReporter.ts';
 import { createTerminalReporter } from './reporters/terminalReporter.ts';
@@ -86,11 +89,15 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
   const { config, model, milestone, title } = params;
   // 1. Everything the user typed is checked before anything is created.
   const thresholds = mergeThresholds(params.defaultThresholds ?? [], parseThresholds(params.thresholds ?? [], 'flag'));
+  const heapSnapshots = parseHeapSnapshotPlan(process.env[HEAP_SNAPSHOTS_ENV]); // development only: heapSnapshotReporter.ts
   try {
     validateLoadModel(model);
   } catch (err) {
     throw err instanceof ConfigError ? err : new ConfigError((err as Error).message, { code: 'LOAD_MODEL_INVALID' });
   }
+
+  // The heap follows what is live instead of growing to 4× it between collections (limitHeapGrowth.ts).
+  limitHeapGrowth();
 
   // 2. The results directory, its log, and the outputs.
   const writer = createResultsWriter({ runId: config.output.runId ?? makeRunId(milestone), resultsDir: config.output.resultsDir });
@@ -103,6 +110,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
     createResultsReporter(writer, { title }),
     createTerminalReporter({ out: params.stdout ?? process.stdout, title, flowLines: params.flowLines === true, plannedFlows: plannedFlows(model), durationS: plannedDurationS(model) }),
     ...(params.reporters ?? []),
+    ...(heapSnapshots ? [createHeapSnapshotReporter({ plan: heapSnapshots, dir: writer.dir, notice: (line) => report.onNotice(line) })] : []),
   ];
   const report = fanOut(reporters);
   report.onRunStart({ title, intro: params.intro ?? [], model: describeModel(model), dir: writer.dir });
@@ -137,7 +145,6 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
 
     // 4. The run.
     const startedAt = Date.now();
-    const samples: TimeseriesSample[] = [];
     const testId = `${milestone ?? 'run'}-${writer.runId.slice(-4)}`;
     report.onNotice(`\n🔄 Launching: ${describeModel(model)}`);
     report.onLaunch();
@@ -176,10 +183,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
           breaker: breaker.state(),
         };
       },
-      onSample: (sample) => {
-        samples.push(sample);
-        report.onSample(sample);
-      },
+      onSample: (sample) => report.onSample(sample),
     });
     let stats: LoadRunStats;
     try {
@@ -192,6 +196,9 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
 
     // 5. The summary, built once from everything the run measured.
     const cause = interruption.cause;
+    // The samples are read back from timeseries.jsonl rather than kept: ~1 kB a second of a run for nothing.
+    await writer.flush();
+    const { samples } = await readTimeseries(writer.dir);
     const summary = summarizeRun({ config, model, milestone, runId: writer.runId, collector, samples, stats, env, funding, cause, thresholds, startedAt, endedAt });
     const stoppedBy = cause?.kind === 'infrastructure' ? cause.error : undefined;
     await report.onRunEnd(summary);
