@@ -13,7 +13,7 @@ import type { VanaLoadConfig } from '../config/schema.ts';
 import { EXIT_CODES } from '../exitCodes.ts';
 import { TSX_LOADER_URL } from '../util/tsxLoader.ts';
 import { RUN_SIGNALS } from '../run/interruption.ts';
-import { exitCodeFor, formatError } from './errorOutput.ts';
+import { exitCodeFor, exitOnUncaught, formatError } from './errorOutput.ts';
 
 /**
  * A milestone's command: its own flags (`configure`), `--dry-run`, `--threshold`, and every config
@@ -48,6 +48,7 @@ export function loadMilestoneConfig(command: Command, overrides: ConfigFlags = {
 /** Runs a milestone's main and exits with its code; known errors print without a stack trace. */
 export async function runMilestoneMain(main: () => Promise<number>): Promise<never> {
   if (process.execArgv.some((arg) => /tsx[\\/]dist[\\/]preflight/.test(arg))) return await rerunOutsideTsxCli();
+  exitOnUncaught();
   let code: number;
   try {
     code = await main();
