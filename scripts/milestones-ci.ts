@@ -21,10 +21,10 @@ interface Step {
   writesResults: boolean;
 }
 
-/** The CI profile: every milestone, scaled down; MS-05 keeps 1000 users. */
+/** The CI profile: every milestone, scaled down; MS-05 keeps 1000 users, and runs again in direct mode (users pay gas, funded by the background worker). */
 export const CI_PROFILE: readonly Step[] = [
   { id: 'ms-01', name: 'Core components', script: 'milestones/ms-01/test-milestone1.ts', args: [], writesResults: false },
-  { id: 'ms-02', name: 'Single E2E flow', script: 'milestones/ms-02/test-single-e2e.ts', args: [], writesResults: false },
+  { id: 'ms-02', name: 'Single E2E flow', script: 'milestones/ms-02/test-single-e2e.ts', args: [], writesResults: true },
   { id: 'ms-03', name: 'Multi-user (10 concurrent)', script: 'milestones/ms-03/test-multi-user.ts', args: ['--concurrent', '10'], writesResults: true },
   {
     id: 'ms-04',
@@ -38,6 +38,13 @@ export const CI_PROFILE: readonly Step[] = [
     name: 'Streaming (1000 users, Poisson 10/s)',
     script: 'milestones/ms-05/test-streaming-load.ts',
     args: ['--users', '1000', '--rate', '10'],
+    writesResults: true,
+  },
+  {
+    id: 'ms-05-direct',
+    name: 'Streaming, direct mode (300 users, Poisson 10/s, wallets funded in the background)',
+    script: 'milestones/ms-05/test-streaming-load.ts',
+    args: ['--users', '300', '--rate', '10', '--relay', 'direct', '--pool-size', '100'],
     writesResults: true,
   },
 ];
