@@ -19,6 +19,7 @@ import type { ConfigOverrides } from '../config/presets.ts';
 import type { VanaLoadConfig } from '../config/schema.ts';
 import { ConfigError, InfrastructureError } from '../errors.ts';
 import { EXIT_CODES } from '../exitCodes.ts';
+import { RECOVERY_STREAK } from '../faults/computeSurvival.ts';
 import { isSurvivalMetric } from '../faults/evaluateSurvival.ts';
 import { loadScenarioFile, parseExpectationFlag, scaleScenarioTime, scenarioDurationMs, scenarioFromFlags, type Scenario } from '../faults/scenario.ts';
 import type { PoissonLoadModel } from '../load/types.ts';
@@ -71,7 +72,7 @@ Each scenario runs for its 'duration' (default: end of its last window + 20s) wi
 arrivals at --rate; its proxies and process faults are armed as arrivals begin. Survival (per
 scenario, from the run's flows.jsonl and summary.json): flows ok / ok after a retry / failed by
 step × class / dropped, breaker transitions, recovery = time from the end of the last fault
-window until the first of ${5} flows in a row (in arrival order, scheduled after the window)
+window until the first of ${RECOVERY_STREAK} flows in a row (in arrival order, scheduled after the window)
 succeeded, unaccounted = scheduled − (ok + failed + dropped with a reason), injected.
 
 Exit codes: 0 every scenario survived · 1 one did not (named) · 2 bad scenario or flag · 3 the
