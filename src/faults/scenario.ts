@@ -1,7 +1,9 @@
 /**
  * Fault scenarios as data: a JSON file, or `--fault` flags, parsed once into frozen, typed values.
  * A scenario says which boundaries get which faults and what the run must show to pass; the
- * harness starts one fault proxy per boundary and evaluates the expectations.
+ * harness starts one fault proxy per boundary endpoint, injects the process faults
+ * (`personal_server_restart`, `relayer_drain`, `chain_pause`: readProcessFault.ts) into the local
+ * stack, and evaluates the expectations (MS-06).
  *
  * File (keys in snake_case; durations as text such as `500ms`, `10s`, `1m30s`, or a number of ms):
  * ```json
@@ -10,13 +12,18 @@
  *   "description": "What it simulates (JSON has no comments).",
  *   "boundary": "storage",
  *   "seed": 1,
- *   "faults": [{ "kind": "status", "status": 503, "rate": 0.1, "from": "10s", "until": "40s", "method": "PUT" }],
+ *   "duration": "60s",
+ *   "faults": [
+ *     { "kind": "status", "status": 503, "rate": 0.1, "from": "10s", "until": "40s", "method": "PUT" },
+ *     { "kind": "chain_pause", "from": "20s", "until": "25s" }
+ *   ],
  *   "expect": { "success_rate": ">=0.95", "recovery": "<10s", "unaccounted": 0 }
  * }
  * ```
  * Flag: `<boundary>:<kind>[=<value>][,<key>=<value>…]`, the same keys, lists joined with `|`:
  * `storage:status=503,rate=0.1,from=10s,until=40s`, `rpc:latency=200ms,jitter=50ms,rpc_method=eth_sendRawTransaction`,
- * `personal_server:rate_limit=2s,path=/operations`, `api:reset=after_upstream,path=/api/relay`, `storage:truncate=0.5`.
+ * `personal_server:rate_limit=2s,path=/operations`, `api:reset=after_upstream,path=/api/relay`, `storage:truncate=0.5`,
+ * `rpc:chain_pause,from=20s,until=25s`, `api:relayer_drain=0,until=30s`.
  */
 import { readFileSync } from 'node:fs';
 import { duration, integer, oneOf } from '../config/parsers.ts';

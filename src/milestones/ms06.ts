@@ -134,7 +134,8 @@ export async function runResilienceMilestone(argv: readonly string[]): Promise<n
   if (opts.dryRun) {
     for (const [i, scenario] of scenarios.entries()) {
       process.stdout.write(`\n━━ [${i + 1}/${scenarios.length}] ${scenario.name} (${scenario.source})\n${describeScenario(scenario).map((l) => `  ${l}\n`).join('')}`);
-      await dryRun({ milestone: 'ms-06', config, model: modelOf(scenario, config, opts, rate), thresholds: runThresholds });
+      const expectations = scenario.expect.filter((e) => !isSurvivalMetric(e.metric));
+      await dryRun({ milestone: 'ms-06', defaultThresholds: expectations, config, model: modelOf(scenario, config, opts, rate), thresholds: runThresholds });
     }
     return EXIT_CODES.ok;
   }
