@@ -5,7 +5,7 @@
  * leaves no process behind; the harness exits 128 + the signal's number.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../src/metrics/types.ts';
 import { isProcessRunning } from '../src/util/processAlive.ts';
 import { TSX_LOADER_URL } from '../src/util/tsxLoader.ts';
+import { descendants } from './fixtures/descendants.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MS03 = join(ROOT, 'milestones/ms-03/test-multi-user.ts');
@@ -33,31 +34,6 @@ function findNpxCli(): string {
     if (dir && existsSync(candidate)) return realpathSync(candidate);
   }
   throw new Error('no npx: neither beside this Node nor on PATH');
-}
-
-/** Every descendant of `pid`, with its command name (Linux /proc). */
-function descendants(pid: number): Array<{ pid: number; name: string }> {
-  const byParent = new Map<number, Array<{ pid: number; name: string }>>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
-      (byParent.get(ppid) ?? byParent.set(ppid, []).get(ppid)!).push({ pid: Number(entry), name: stat.slice(stat.indexOf('(') + 1, close) });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: Array<{ pid: number; name: string }> = [];
-  const walk = (p: number): void => {
-    for (const child of byParent.get(p) ?? []) {
-      out.push(child);
-      walk(child.pid);
-    }
-  };
-  walk(pid);
-  return out;
 }
 
 interface Launched {
