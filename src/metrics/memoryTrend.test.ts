@@ -54,4 +54,32 @@ describe('memoryTrend', () => {
     expect(memoryTrend(samples).rssSlopePer1000Flows).toBeUndefined();
     expect(() => memoryTrend(samples, { bucketS: 0 })).toThrow(RangeError);
   });
+
+  it('tells what a flow in flight costs from what a finished flow leaves behind', () => {
+    // In flight swings between 200 and 1400 (blocks come, flows wait): 30 kB each; 400 B of residue per finished flow.
+    const inFlightAt = (s: number) => 800 + 600 * Math.sin(s / 40);
+    const samples = run(1200, (s) => {
+      const completed = 25 * s;
+      const bytes = 100e6 + 30e3 * inFlightAt(s) + 400 * completed;
+      return { rss: bytes + 50e6, heap: bytes };
+    }).map((sample, s) => ({ ...sample, inFlight: Math.round(inFlightAt(s)) }));
+    const trend = memoryTrend(samples);
+    expect(trend.heapPerFlow.inFlight).toBeCloseTo(30e3, -2);
+    expect(trend.heapPerFlow.finished).toBeCloseTo(400, 0);
+    expect(trend.rssPerFlow.inFlight).toBeCloseTo(30e3, -2);
+    // The slope alone would blame the swings of flows in flight on the finished ones.
+    expect(trend.heapSlopePer1000Flows).not.toBeCloseTo(0.4e6, -4);
+  });
+
+  it('fits flows completed alone when flows in flight stay pinned at a cap', () => {
+    const samples = run(1200, (s) => ({ rss: 300e6 + 25 * s * 2000, heap: 150e6 + 25 * s * 1000 }));
+    const trend = memoryTrend(samples);
+    expect(trend.heapPerFlow.inFlight).toBeUndefined();
+    expect(trend.heapPerFlow.finished).toBeCloseTo(1000, 0);
+    expect(trend.rssPerFlow.finished).toBeCloseTo(2000, 0);
+  });
+
+  it('has no per-flow figures with fewer than three samples after the warm-up', () => {
+    expect(memoryTrend(run(302, () => ({ rss: 1, heap: 1 }))).heapPerFlow).toEqual({ inFlight: undefined, finished: undefined });
+  });
 });
