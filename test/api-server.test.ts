@@ -106,6 +106,17 @@ describe('GET /health', () => {
   });
 });
 
+describe('GET /stats', () => {
+  it("tells the relayer pool's figures: each relayer's address, next nonce and transactions in flight", async () => {
+    const response = await fetch(`${api.url}/stats`);
+    expect(response.status).toBe(200);
+    const { relayerPool } = (await response.json()) as { relayerPool: { relayers: Array<{ address: string; nextNonce: number; pending: number }>; submitted: number } };
+    const stats = pool.stats();
+    expect(relayerPool.relayers.map((r) => [r.address, r.nextNonce, r.pending])).toEqual(stats.relayers.map((r) => [r.address, r.nextNonce, r.pending]));
+    expect(relayerPool.submitted).toBe(stats.submitted);
+  });
+});
+
 describe('POST /api/relay', () => {
   it('relays a signed ServerFilesAndPermission that lands on chain with PermissionAdded', async () => {
     const { status, json } = await post('/api/relay', await relayBody(1));

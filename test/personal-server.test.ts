@@ -321,6 +321,18 @@ describe('operations lifecycle', () => {
     expect(slow.stats().operations).toMatchObject({ created: 1, cancelled: 1, live: 0 });
   });
 
+  it('tells its queue on GET /stats: a running operation counts until it ends, a refused one never stays counted', async () => {
+    const slow = await startServer({ backend: { kind: 'sim', latency: { p50Ms: 60_000, p95Ms: 60_000 }, failureRate: 0 } });
+    const stats = async (): Promise<unknown> => ((await (await fetch(`${slow.url}/stats`)).json()) as { queue: unknown }).queue;
+    expect(await stats()).toEqual({ preparing: 0, running: 0 });
+    const created = await postOperation(slow, await signedBody(permissionId, app));
+    expect(await stats()).toEqual({ preparing: 0, running: 1 });
+    expect((await postOperation(slow, await signedBody(999_999n, app))).status).toBe(404);
+    await fetch(`${slow.url}/operations/${(created.body as { id: string }).id}/cancel`, { method: 'POST' });
+    expect(await stats()).toEqual({ preparing: 0, running: 0 });
+    expect(slow.stats().queue).toEqual({ preparing: 0, running: 0 });
+  });
+
   it('error: answers 404 NOT_FOUND_ERROR for an unknown operation id', async () => {
     const response = await fetch(`${ps.url}/operations/nope`);
     expect(response.status).toBe(404);
