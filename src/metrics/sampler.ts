@@ -10,6 +10,7 @@ import type { Logger } from '../logger.ts';
 import { isProcessRunning } from '../util/processAlive.ts';
 import type { MetricsCollector } from './collector.ts';
 import type { BreakerState } from '../load/circuitBreaker.ts';
+import type { ChainTimelineFields } from './chainTimeline.ts';
 import type { ProcessSample, TimeseriesSample } from './types.ts';
 
 export interface SampledProcess {
@@ -18,8 +19,8 @@ export interface SampledProcess {
   pid: number;
 }
 
-/** Figures only the load model knows, read at every sample. */
-export interface SamplerExtras {
+/** Figures only the load model (and the chain timeline) knows, read at every sample. */
+export interface SamplerExtras extends Partial<ChainTimelineFields> {
   targetRate?: number;
   schedulerLagMs?: number;
   breaker?: BreakerState;
@@ -177,6 +178,9 @@ export function startSampler(
     if (Object.keys(snapshot.retriesByStep).length > 0) sample.retriesByStep = snapshot.retriesByStep;
     if (snapshot.breakerTransitions) sample.breakerTransitions = snapshot.breakerTransitions;
     if (missing.length > 0) sample.missingProcesses = [...missing];
+    if (extra.chain) sample.chain = extra.chain;
+    if (extra.relayers) sample.relayers = extra.relayers;
+    if (extra.personalServer) sample.personalServer = extra.personalServer;
     onSample?.(sample);
     return sample;
   };

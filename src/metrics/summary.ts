@@ -15,6 +15,7 @@ import { checkReadableFile } from '../util/checkPath.ts';
 import type { FlowResult } from '../flow.ts';
 import { createMetricsCollector, type CollectorTotals } from './collector.ts';
 import { RESULT_FILES } from './resultsWriter.ts';
+import { summarizeChain } from './summarizeChain.ts';
 import type { ProcessResourceSummary, RunSummary, ThresholdVerdict, TimeseriesSample } from './types.ts';
 
 export type SummaryWithoutVerdict = Omit<RunSummary, 'thresholds' | 'verdict'>;
@@ -49,6 +50,8 @@ export interface BuildSummaryParameters {
   funding?: RunSummary['funding'];
   /** What the load model did against its plan (`LoadRunStats`). */
   scheduler?: RunSummary['scheduler'];
+  /** What the chain timeline could not measure, and why (`summary.chain.notes`). */
+  chainNotes?: readonly string[];
   thresholds?: ThresholdsInput;
 }
 
@@ -121,6 +124,7 @@ export function buildSummary({
   achievedRate,
   funding,
   scheduler,
+  chainNotes,
   thresholds = [],
 }: BuildSummaryParameters): RunSummary {
   const durationMs = Math.max(0, endedAt - startedAt);
@@ -129,6 +133,7 @@ export function buildSummary({
   const sampledTargets = samples.flatMap((sample) => (sample.targetRate === undefined ? [] : [sample.targetRate]));
   const target = targetRate ?? (sampledTargets.length > 0 ? round3(mean(sampledTargets)) : null);
   const perSecond = (count: number): number => (durationS > 0 ? round3(count / durationS) : 0);
+  const chain = summarizeChain({ samples, steps: totals.steps, ...(chainNotes ? { notes: chainNotes } : {}) });
 
   const summary: SummaryWithoutVerdict = {
     version: 1,
@@ -162,6 +167,7 @@ export function buildSummary({
     phases: totals.phases,
     ...(funding !== undefined ? { funding } : {}),
     ...(scheduler !== undefined ? { scheduler } : {}),
+    ...(chain !== undefined ? { chain } : {}),
   };
   const verdicts = typeof thresholds === 'function' ? thresholds(summary) : [...thresholds];
   // A run its infrastructure stopped is never a pass, whatever the figures until then say.
@@ -396,6 +402,7 @@ export async function rebuildSummaryFromDir(dir: string, { thresholds, onSkipped
     // Only the live run measured these; a rebuild keeps them rather than dropping them.
     ...(previous?.funding !== undefined ? { funding: previous.funding } : {}),
     ...(previous?.scheduler !== undefined ? { scheduler: previous.scheduler } : {}),
+    ...(previous?.chain !== undefined ? { chainNotes: previous.chain.notes } : {}),
     thresholds: thresholds ?? previous?.thresholds ?? [],
   });
 }

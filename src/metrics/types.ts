@@ -10,6 +10,7 @@ import type { ErrorClass, StepName } from '../flow.ts';
 export type MetricStep = StepName | 'e2e';
 
 import type { BreakerState } from '../load/circuitBreaker.ts';
+import type { ChainRunSummary, ChainSample, PersonalServerQueueSample, RelayersSample } from './chainTypes.ts';
 
 export interface ProcessSample {
   /** `harness`, `stack` (the stack's node process) or `anvil`. */
@@ -56,6 +57,12 @@ export interface TimeseriesSample {
   breakerTransitions?: { opened: number; halfOpened: number; closed: number };
   /** Names of sampled processes that have exited (they are no longer in `processes`). */
   missingProcesses?: string[];
+  /** The chain's blocks in the interval and the flows' accept/inclusion p95 (chainTypes.ts); absent in runs before the timeline. */
+  chain?: ChainSample;
+  /** Our relayers' pending transactions and nonce gaps, when they are known. */
+  relayers?: RelayersSample;
+  /** The personal server's work in progress, where it tells. */
+  personalServer?: PersonalServerQueueSample;
 }
 
 export interface Percentiles {
@@ -172,4 +179,6 @@ export interface RunSummary {
     droppedBy: Record<string, number>;
     abortedAfterDrain: number;
   };
+  /** The chain-aware timeline over the run and whether the chain was the bottleneck; absent when the chain was not sampled. */
+  chain?: ChainRunSummary;
 }

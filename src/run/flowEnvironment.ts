@@ -8,7 +8,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
 import { fundRelayers } from '../chain/fundRelayers.ts';
 import { createReceiptWatcher, type ReceiptWatcher } from '../chain/receiptWatcher.ts';
-import { createRelayerPool } from '../chain/relayerPool.ts';
+import { createRelayerPool, type RelayerPool } from '../chain/relayerPool.ts';
 import { createJsonRpc } from '../chain/jsonRpc.ts';
 import { createRelayPreflight, RELAY_ERRORS_ABI } from '../chain/relayPreflight.ts';
 import { privateKeyToNativeSigningAccount } from '../chain/nativeSigningAccount.ts';
@@ -43,6 +43,8 @@ export interface FlowEnvironment {
   receiptWatcher: ReceiptWatcher;
   storage: StorageProvider;
   relay: FlowRelay;
+  /** Relay mode `keys`: the harness's own relayer pool (its addresses and figures, for the chain timeline). */
+  relayerPool: Pick<RelayerPool, 'addresses' | 'stats'> | undefined;
   inference: FlowInference;
   /** The app's API (/api/relay, /api/trusted-server), when the run uses one. */
   apiUrl: string | undefined;
@@ -132,7 +134,7 @@ export async function openFlowEnvironment(params: OpenFlowEnvironmentParameters)
 
   try {
     const granteeId = target.granteeId ?? (await granteeIdOf(publicClient, target.permissionsAddress, target.app!));
-    const relay = await openRelay(config, target, publicClient, fatal, logger);
+    const { relay, pool: relayerPool } = await openRelay(config, target, publicClient, fatal, logger);
     closers.push(() => relay.close());
     const apiRelay = target.relayerUrl ? createApiRelay({ url: target.relayerUrl, httpTimeoutMs: config.timeouts.httpMs }) : undefined;
     const inference =
@@ -165,6 +167,7 @@ export async function openFlowEnvironment(params: OpenFlowEnvironmentParameters)
       receiptWatcher,
       storage: target.storage,
       relay,
+      relayerPool,
       inference,
       apiUrl: target.apiUrl,
       personalServerUrl: target.personalServerUrl,
@@ -262,12 +265,18 @@ function remoteEndpoints(config: VanaLoadConfig, logger: Logger): TargetEndpoint
   };
 }
 
-async function openRelay(config: VanaLoadConfig, target: TargetEndpoints, publicClient: PublicClient, fatal: AbortController, logger: Logger): Promise<FlowRelay> {
+async function openRelay(
+  config: VanaLoadConfig,
+  target: TargetEndpoints,
+  publicClient: PublicClient,
+  fatal: AbortController,
+  logger: Logger,
+): Promise<{ relay: FlowRelay; pool: RelayerPool | undefined }> {
   switch (config.relay.mode) {
     case 'api':
-      return createApiRelay({ url: target.relayerUrl!, httpTimeoutMs: config.timeouts.httpMs });
+      return { relay: createApiRelay({ url: target.relayerUrl!, httpTimeoutMs: config.timeouts.httpMs }), pool: undefined };
     case 'direct':
-      return createDirectRelay({ publicClient, permissionsAddress: target.permissionsAddress });
+      return { relay: createDirectRelay({ publicClient, permissionsAddress: target.permissionsAddress }), pool: undefined };
     case 'keys': {
       const keys = target.relayerKeys!;
       await keys.fund?.(logger);
@@ -285,10 +294,11 @@ async function openRelay(config: VanaLoadConfig, target: TargetEndpoints, public
       const preflightRpc = createJsonRpc(target.rpcUrls[0]!, config.timeouts.httpMs);
       const preflight = createRelayPreflight({ rpc: preflightRpc, to: target.permissionsAddress, from: pool.addresses[0]!, abi: RELAY_ERRORS_ABI });
       const relay = createKeysRelay({ pool, permissionsAddress: target.permissionsAddress, preflight });
-      return { ...relay, close: async () => {
+      const close = async (): Promise<void> => {
         await relay.close();
         preflightRpc.close();
-      } };
+      };
+      return { relay: { ...relay, close }, pool };
     }
   }
 }

@@ -24,6 +24,7 @@ import { mergeThresholds, parseThresholds, type Threshold } from '../metrics/thr
 import type { RunSummary, TimeseriesSample } from '../metrics/types.ts';
 import type { OutputStream } from '../report/terminal.ts';
 import { createFlowRunner } from './createFlowRunner.ts';
+import { openChainTimeline, type OpenedChainTimeline } from './openChainTimeline.ts';
 import type { FlowEnvironment } from './flowEnvironment.ts';
 import { openRunEnvironment } from './openRunEnvironment.ts';
 import { watchInterruption } from './interruption.ts';
@@ -118,6 +119,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
   const { stop, force } = interruption;
   let env: FlowEnvironment | undefined;
   let funding: RunFunding | undefined;
+  let chain: OpenedChainTimeline | undefined;
   try {
     // 3. Retries and the breaker around the client.
     const { retry, breaker } = createRunResilience({ config, collector, logger, force, onBreakerChange: report.onBreakerChange });
@@ -129,6 +131,9 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
     } else {
       report.onNotice(`✅ User wallets derived on demand (HD index = user); relay ${config.relay.mode}: the relayer pays gas`);
     }
+    chain = await openChainTimeline({ env, config, logger, dir: writer.dir });
+    report.onNotice(chain.description);
+    const timeline = chain.timeline;
     if (config.output.prometheusPort !== undefined) {
       const prometheus = await startPrometheusReporter(config.output.prometheusPort);
       reporters.push(prometheus); // `report` walks this array: it reaches the new reporter too
@@ -142,7 +147,17 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
     report.onNotice(`\n🔄 Launching: ${describeModel(model)}`);
     report.onLaunch();
     const run = startLoadRun(model, {
-      runFlow: createFlowRunner({ env, config, testId, funding, force, onStep: report.onStep }),
+      runFlow: createFlowRunner({
+        env,
+        config,
+        testId,
+        funding,
+        force,
+        onStep: (flowId, step, ms, ok) => {
+          timeline.observeStep(step, ms);
+          report.onStep(flowId, step, ms, ok);
+        },
+      }),
       gate: breaker,
       signal: stop,
       drainTimeoutMs: config.timeouts.shutdownGraceMs,
@@ -174,9 +189,11 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
           schedulerLagMs: extras.schedulerLagMs,
           ...(extras.phase !== undefined ? { phase: extras.phase } : {}),
           breaker: breaker.state(),
+          ...timeline.take(),
         };
       },
       onSample: (sample) => {
+        chain?.flush();
         samples.push(sample);
         report.onSample(sample);
       },
@@ -186,13 +203,15 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
       stats = await run.done;
     } finally {
       await sampler.stop();
+      await chain.close(); // blocks.jsonl ends with the last sample's blocks
     }
     const endedAt = Date.now();
     await funding?.worker.stop();
 
     // 5. The summary, built once from everything the run measured.
     const cause = interruption.cause;
-    const summary = summarizeRun({ config, model, milestone, runId: writer.runId, collector, samples, stats, env, funding, cause, thresholds, startedAt, endedAt });
+    const chainNotes = chain.notes();
+    const summary = summarizeRun({ config, model, milestone, runId: writer.runId, collector, samples, stats, env, funding, cause, thresholds, chainNotes, startedAt, endedAt });
     const stoppedBy = cause?.kind === 'infrastructure' ? cause.error : undefined;
     await report.onRunEnd(summary);
     logger.info({ verdict: summary.verdict, counts: summary.counts }, 'run finished');
@@ -203,6 +222,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
   } finally {
     interruption.dispose();
     await funding?.worker.stop().catch(() => {});
+    await chain?.close();
     if (env?.stack?.owned) report.onNotice('🧹 Stopping the local stack...');
     await env?.close();
     await report.close();

@@ -25,6 +25,8 @@ export interface SummarizeRunParameters {
   funding: RunFunding | undefined;
   cause: InterruptCause | undefined;
   thresholds: readonly Threshold[];
+  /** What the chain timeline could not measure, and why. */
+  chainNotes?: readonly string[];
   startedAt: number;
   endedAt: number;
 }
@@ -61,6 +63,7 @@ export function summarizeRun(p: SummarizeRunParameters): RunSummary {
       droppedBy: stats.droppedBy,
       abortedAfterDrain: stats.abortedAfterDrain,
     },
+    ...(p.chainNotes !== undefined ? { chainNotes: p.chainNotes } : {}),
     thresholds: (subject) => evaluateThresholds(p.thresholds, subject),
   });
 }
