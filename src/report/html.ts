@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VanaLoadError } from '../errors.ts';
 import type { RunSummary, TimeseriesSample } from '../metrics/types.ts';
+import { buildChainCharts, hasChainTimeline, renderChainBottleneck, renderChainSection } from './htmlChain.ts';
 import { buildHtmlCharts, type HtmlChart } from './htmlCharts.ts';
 import { HTML_CLIENT_SCRIPT } from './htmlClientScript.ts';
 import { escapeHtml, formatMs, jsonForScript } from './htmlFormat.ts';
@@ -40,7 +41,8 @@ const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'unsafe-inline';
 export function renderHtmlReport({ summary, samples, title }: RenderHtmlReportParameters): string {
   const uplot = readUplotAssets();
   const pageTitle = title ?? `vana-load ${summary.milestone ?? 'run'} — ${summary.runId}`;
-  const charts = buildHtmlCharts(samples);
+  const chainCharts = hasChainTimeline(summary, samples) ? buildChainCharts(samples, summary.chain?.notes) : [];
+  const charts = [...buildHtmlCharts(samples), ...chainCharts];
   const chart = (id: string): string => renderChart(charts.find((c) => c.id === id)!);
   const verdictClass = summary.verdict === 'pass' ? 'pass' : 'fail';
   const env = summary.environment;
@@ -66,6 +68,7 @@ ${summary.interrupted ? '<p class="warning">This run was interrupted before it c
 <section id="verdict">
 <h2>Verdict</h2>
 ${renderHeadline(summary)}
+${renderChainBottleneck(summary)}
 <div class="table-wrap">${renderVerdictTable(summary)}</div>
 </section>
 <section id="throughput">
@@ -75,6 +78,7 @@ ${chart('throughput')}
 ${chart('in-flight')}
 </div>
 </section>
+${chainCharts.length > 0 ? renderChainSection(summary, chainCharts.map(renderChart)) : ''}
 <section id="latency">
 <h2>Latency</h2>
 ${chart('e2e')}

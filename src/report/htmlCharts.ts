@@ -1,7 +1,7 @@
 import type { TimeseriesSample } from '../metrics/types.ts';
 
 /** How the page script formats a chart's y values. */
-export type HtmlChartUnit = 'perS' | 'count' | 'ms' | 'bytes' | 'percent';
+export type HtmlChartUnit = 'perS' | 'count' | 'ms' | 'bytes' | 'percent' | 'gwei';
 
 export interface HtmlChartSeries {
   label: string;

@@ -32,6 +32,8 @@ export const HTML_CLIENT_SCRIPT = String.raw`
     ms: fmtMs,
     bytes: fmtBytes,
     percent: function (v) { return trim(v) + '%'; },
+    // A base fee decayed to a few wei would read 7e-9 gwei.
+    gwei: function (v) { return v !== 0 && Math.abs(v) < 0.001 ? trim(v * 1e9) + ' wei' : trim(v) + ' gwei'; },
   };
   function fmtElapsed(s) {
     s = Math.round(s);

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FlowResult } from '../flow.ts';
 import { VanaLoadError } from '../errors.ts';
 import { freePort } from '../util/freePort.ts';
+import { withChainTimeline } from '../../test/fixtures/chainFixture.ts';
 import { exampleRun } from '../../test/fixtures/htmlFixture.ts';
 import { startPrometheusExporter, type PrometheusExporter } from './prometheus.ts';
 
@@ -86,6 +87,15 @@ describe('startPrometheusExporter', () => {
       'vana_load_process_cpu_percent gauge',
       'vana_load_process_resident_memory_bytes gauge',
       'vana_load_event_loop_lag_seconds gauge',
+      'vana_load_chain_head_block gauge',
+      'vana_load_chain_blocks_total counter',
+      'vana_load_chain_transactions_total counter',
+      'vana_load_chain_block_fill_ratio gauge',
+      'vana_load_chain_base_fee_gwei gauge',
+      'vana_load_tx_accept_p95_seconds gauge',
+      'vana_load_tx_inclusion_p95_seconds gauge',
+      'vana_load_relayer_transactions gauge',
+      'vana_load_personal_server_operations gauge',
     ]);
     const m = first.metrics;
     const pick = (...keys: string[]) => keys.map((k) => m.get(k));
@@ -127,6 +137,41 @@ describe('startPrometheusExporter', () => {
       second.get('vana_load_process_cpu_percent{process="harness"}'),
     ]).toEqual([2, 5, later.inFlight, 2.5, 3, 0, 1, false, later.processes[0]!.cpuPercent]);
     expect(later.inFlight).not.toBe(samples[9]!.inFlight);
+  });
+
+  it('exports the chain timeline: head, fill, base fee, accept and inclusion p95, our relayers and the personal server queue', async () => {
+    const exporter = await startPrometheusExporter({ port: 0 });
+    started.push(exporter);
+    const before = (await scrape(exporter)).metrics;
+    // Not measured yet: absent, not 0.
+    expect([before.has('vana_load_chain_base_fee_gwei'), before.has('vana_load_relayer_transactions{state="pending"}'), before.get('vana_load_chain_blocks_total')]).toEqual([false, false, 0]);
+    const { samples } = withChainTimeline(exampleRun({ sampleCount: 30 }));
+    for (const sample of samples.slice(0, 22)) exporter.update(sample);
+    const m = (await scrape(exporter)).metrics;
+    const last = samples[21]!;
+    expect([
+      m.get('vana_load_chain_head_block'),
+      m.get('vana_load_chain_blocks_total'),
+      m.get('vana_load_chain_transactions_total'),
+      m.get('vana_load_chain_block_fill_ratio{stat="mean"}'),
+      m.get('vana_load_chain_base_fee_gwei'),
+      m.get('vana_load_tx_accept_p95_seconds'),
+      m.get('vana_load_tx_inclusion_p95_seconds'),
+      m.get('vana_load_relayer_transactions{state="pending"}'),
+      m.get('vana_load_relayer_transactions{state="nonce_gap"}'),
+      m.get('vana_load_personal_server_operations{state="running"}'),
+    ]).toEqual([
+      last.chain!.head,
+      11,
+      samples.slice(0, 22).reduce((sum, s) => sum + s.chain!.txs, 0),
+      last.chain!.fill,
+      last.chain!.baseFeeGwei,
+      last.chain!.acceptP95Ms! / 1000,
+      last.chain!.inclusionP95Ms! / 1000,
+      last.relayers!.pending,
+      last.relayers!.nonceGap,
+      last.personalServer!.running,
+    ]);
   });
 
   it('answers 404 off /metrics, 405 to a POST, and frees its port on stop', async () => {

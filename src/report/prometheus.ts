@@ -4,6 +4,7 @@ import type { FlowResult } from '../flow.ts';
 import { ConfigError } from '../errors.ts';
 import type { BreakerState } from '../load/circuitBreaker.ts';
 import type { TimeseriesSample } from '../metrics/types.ts';
+import { createChainMetrics } from './prometheusChain.ts';
 
 export interface StartPrometheusExporterParameters {
   /** 0 picks a free port; read the chosen one from `url`. */
@@ -140,6 +141,7 @@ function createMetrics() {
     registers,
   });
   const eventLoopLag = new Gauge({ name: 'vana_load_event_loop_lag_seconds', help: "Maximum event-loop lag of the harness over the last interval.", registers });
+  const chain = createChainMetrics(registry);
 
   const setBreaker = (state: BreakerState): void => {
     for (const s of BREAKER_STATES) breaker.set({ state: s }, s === state ? 1 : 0);
@@ -162,6 +164,7 @@ function createMetrics() {
         cpu.set({ process: p.name }, p.cpuPercent);
         rss.set({ process: p.name }, p.rssBytes);
       }
+      chain.update(sample);
       if (sample.dropped > droppedSoFar) flows.inc({ status: 'dropped' }, sample.dropped - droppedSoFar);
       droppedSoFar = Math.max(droppedSoFar, sample.dropped);
     },

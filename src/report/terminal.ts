@@ -7,6 +7,7 @@ import type { FlowResult } from '../flow.ts';
 import { formatValue } from '../metrics/thresholds.ts';
 import { formatBytes, formatDuration } from '../util/format.ts';
 import type { ProcessSample, RunSummary, TimeseriesSample } from '../metrics/types.ts';
+import { formatChainBottleneck, formatChainFrameLine, formatChainLiveParts, formatChainReport } from './chainTerminal.ts';
 
 /** Where the terminal writes: `process.stdout`, or a fake with `isTTY` in tests. */
 export interface OutputStream {
@@ -49,6 +50,7 @@ export function formatLiveLine(sample: TimeseriesSample): string {
     parts.push(`rss ${sample.processes.map((p) => `${shortName(p.name)} ${compactBytes(p.rssBytes)}`).join(' ')}`);
   }
   if (sample.missingProcesses?.length) parts.push(`exited ${sample.missingProcesses.join(',')}`);
+  parts.push(...formatChainLiveParts(sample));
   if (sample.breaker !== undefined && sample.breaker !== 'closed') parts.push(`breaker ${sample.breaker}`);
   if (sample.phase !== undefined) parts.push(`phase ${sample.phase}`);
   return parts.join(' ');
@@ -90,6 +92,8 @@ function formatLiveFrame(sample: TimeseriesSample, errors: ReadonlyMap<string, n
   const breaker = sample.breaker ?? 'closed';
   const byProcess = (f: (p: ProcessSample) => string): string => sample.processes.map((p) => `${p.name} ${f(p)}`).join('   ') || '-';
   const topErrors = [...errors].sort((a, b) => b[1] - a[1]).slice(0, 4);
+  // Present from the first sample of a run with a chain timeline, so the frame keeps its height.
+  const chain = formatChainFrameLine(sample);
   return [
     `${label('run')}${formatClock(sample.elapsedS)} elapsed · eta ${eta(sample, options.durationS, options.plannedFlows)}` +
       `${sample.phase === undefined ? '' : ` · phase ${sample.phase}`} · breaker ${breaker === 'closed' ? breaker : paint(color, '31', breaker)}`,
@@ -100,6 +104,7 @@ function formatLiveFrame(sample: TimeseriesSample, errors: ReadonlyMap<string, n
     `${label('cpu')}${byProcess((p) => cpu(p.cpuPercent))}` +
       `${sample.missingProcesses?.length ? paint(color, '31', `   exited: ${sample.missingProcesses.join(', ')}`) : ''}`,
     `${label('rss')}${byProcess((p) => formatBytes(p.rssBytes))}`,
+    ...(chain === undefined ? [] : [`${label('chain')}${chain}`]),
     `${label('errors')}${topErrors.length === 0 ? 'none' : topErrors.map(([key, n]) => `${key} ${n}`).join('  ')}`,
   ];
 }
@@ -266,6 +271,7 @@ export function formatFinalReport(summary: RunSummary, { color = false, flowLine
     out.push(...table([['process', 'cpu avg', 'cpu peak', 'rss avg', 'rss peak', 'rss growth', 'cpu/flow', 'fds peak'], ...rows]));
   } else out.push('  not measured');
   out.push(`  🐢 Event loop lag: mean ${formatDuration(summary.eventLoopLagMs.mean)} · max ${formatDuration(summary.eventLoopLagMs.max)}`);
+  out.push(...formatChainReport(summary, bold));
 
   if (summary.errors.length === 0) out.push('', bold('✅ Errors: none'));
   else {
@@ -304,7 +310,7 @@ export function formatFinalReport(summary: RunSummary, { color = false, flowLine
     out.push(...lines.map((line, i) => (summary.thresholds[i]?.pass ? line : paint(color, '31', line))));
   }
 
-  out.push('');
+  out.push('', ...formatChainBottleneck(summary));
   // A run its infrastructure stopped proves nothing about the thresholds, however they read.
   if (summary.stopped) out.push(paint(color, '1;31', `VERDICT: STOPPED (${summary.stopped.code}: the infrastructure failed, exit 3)`));
   else if (summary.verdict === 'pass') out.push(paint(color, '1;32', 'VERDICT: PASS'));
