@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { withChainTimeline } from '../../test/fixtures/chainFixture.ts';
 import { exampleRun } from '../../test/fixtures/htmlFixture.ts';
+import { attributeValues, reportData } from '../../test/fixtures/reportHtml.ts';
 import { renderHtmlReport } from './html.ts';
-import type { HtmlTimeChart } from './htmlCharts.ts';
 
-function reportData(html: string): { charts: HtmlTimeChart[] } {
-  const match = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html);
-  if (match === null) throw new Error('no #report-data element in the report');
-  return JSON.parse(match[1]!) as { charts: HtmlTimeChart[] };
-}
-
-/** Values of an attribute in the page's markup, before its scripts. */
-const attributeValues = (html: string, attribute: string): string[] =>
-  [...html.slice(0, html.indexOf('<script')).matchAll(new RegExp(`${attribute}="([^"]*)"`, 'g'))].map((m) => m[1]!);
 
 describe('the chain section of report.html', () => {
   it('charts block fill against the half-full line and the base fee on the run clock, and names the chain in the verdict', () => {

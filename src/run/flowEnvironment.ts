@@ -34,6 +34,7 @@ import type { StorageProvider } from '../storage/StorageProvider.ts';
 import { createUserWallets, LOCAL_USERS_MNEMONIC, type UserWallets } from '../client/userWallets.ts';
 import { VanaLoadTestClient, type StepRetry } from '../client/VanaLoadTestClient.ts';
 import { rpcHttp } from '../chain/rpcTransport.ts';
+import { urlOrigin } from '../util/urlOrigin.ts';
 
 export interface FlowEnvironment {
   target: 'local' | 'remote';
@@ -184,7 +185,7 @@ export async function openFlowEnvironment(params: OpenFlowEnvironmentParameters)
   } catch (err) {
     await close();
     if (err instanceof ConfigError || err instanceof InfrastructureError) throw err;
-    const where = config.target.kind === 'remote' ? `RPC ${target.rpcUrls.map(redact).join(', ')}` : 'the local stack';
+    const where = config.target.kind === 'remote' ? `RPC ${target.rpcUrls.map(urlOrigin).join(', ')}` : 'the local stack';
     throw new InfrastructureError(`cannot reach ${where}: ${err instanceof VanaLoadError ? err.shortMessage : err instanceof Error ? err.message.split('\n')[0] : String(err)}`, {
       code: 'TARGET_UNREACHABLE',
       cause: err,
@@ -313,24 +314,14 @@ async function granteeIdOf(client: PublicClient, permissions: Address, app: Loca
   return id;
 }
 
-/** Host and path only: RPC URLs often carry an API key in the path or query. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}`;
-  } catch {
-    return '<bad url>';
-  }
-}
-
 async function checkHealth(apiUrl: string, timeoutMs: number): Promise<void> {
   let response: Response;
   try {
     response = await fetch(`${apiUrl}/health`, { signal: AbortSignal.timeout(Math.min(timeoutMs, 10_000)) });
   } catch (err) {
-    throw new InfrastructureError(`API server ${redact(apiUrl)} is unreachable: ${(err as Error).message}`, { code: 'API_UNREACHABLE', cause: err });
+    throw new InfrastructureError(`API server ${urlOrigin(apiUrl)} is unreachable: ${(err as Error).message}`, { code: 'API_UNREACHABLE', cause: err });
   }
-  if (!response.ok) throw new InfrastructureError(`API server ${redact(apiUrl)}/health answered ${response.status}`, { code: 'API_UNHEALTHY' });
+  if (!response.ok) throw new InfrastructureError(`API server ${urlOrigin(apiUrl)}/health answered ${response.status}`, { code: 'API_UNHEALTHY' });
 }
 
 export type { LocalAccount };

@@ -14,6 +14,7 @@ import { createBlocksFile, BLOCKS_FILE, type BlocksFile } from '../metrics/block
 import { startChainTimeline, type ChainTimeline } from '../metrics/chainTimeline.ts';
 import type { PersonalServerQueueSample } from '../metrics/chainTypes.ts';
 import type { RelayerNonce } from '../metrics/readRelayers.ts';
+import { urlOrigin } from '../util/urlOrigin.ts';
 import type { FlowEnvironment } from './flowEnvironment.ts';
 
 const STATS_TIMEOUT_MS = 2_000;
@@ -29,20 +30,12 @@ const personalServerStats = z.looseObject({
 /** GET `url` as JSON checked by `schema`; throws on anything else. */
 async function getJson<T>(url: string, schema: z.ZodType<T>): Promise<T> {
   const response = await fetch(url, { signal: AbortSignal.timeout(STATS_TIMEOUT_MS) });
-  if (!response.ok) throw new Error(`GET ${hostOf(url)}${new URL(url).pathname} answered ${response.status}`);
-  const parsed = schema.safeParse(await response.json());
-  if (!parsed.success) throw new Error(`GET ${hostOf(url)}${new URL(url).pathname}: unexpected body (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  // Origin only, as anywhere a URL is shown: a remote URL's path may carry a key.
+  const where = `GET ${urlOrigin(url)}/…/stats`;
+  if (!response.ok) throw new Error(`${where} answered ${response.status}`);
+  const parsed = schema.safeParse(await response.json().catch(() => undefined));
+  if (!parsed.success) throw new Error(`${where}: unexpected body (${parsed.error.issues[0]?.message ?? 'invalid'})`);
   return parsed.data;
-}
-
-/** Scheme and host only: URLs of a remote target may carry keys. */
-function hostOf(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}`;
-  } catch {
-    return '<bad url>';
-  }
 }
 
 export interface OpenChainTimelineParameters {
@@ -85,7 +78,7 @@ export async function openChainTimeline({ env, config, logger, dir }: OpenChainT
     const url = `${env.apiUrl}/stats`;
     const first = await getJson(url, apiStats).catch((err: unknown) => err as Error);
     if (first instanceof Error) {
-      notes.push(`relayers: not measured (the relayer at ${hostOf(env.apiUrl)} tells no pending transactions or nonces: ${first.message})`);
+      notes.push(`relayers: not measured (the relayer at ${urlOrigin(env.apiUrl)} tells no pending transactions or nonces: ${first.message})`);
     } else {
       relayers = { addresses: first.relayerPool.relayers.map((r) => r.address), next: async () => (await getJson(url, apiStats)).relayerPool.relayers };
       follows.push(`${first.relayerPool.relayers.length} relayers (the API server's /stats)`);
@@ -98,7 +91,7 @@ export async function openChainTimeline({ env, config, logger, dir }: OpenChainT
   const psUrl = `${env.personalServerUrl.replace(/\/+$/, '')}/stats`;
   const probe = await getJson(psUrl, personalServerStats).catch((err: unknown) => err as Error);
   if (probe instanceof Error) {
-    notes.push(`personal-server queue: not measured (the server at ${hostOf(env.personalServerUrl)} exposes none: ${probe.message})`);
+    notes.push(`personal-server queue: not measured (the server at ${urlOrigin(env.personalServerUrl)} exposes none: ${probe.message})`);
   } else {
     personalServerQueue = async () => (await getJson(psUrl, personalServerStats)).queue;
     follows.push("the personal server's queue");
