@@ -124,6 +124,8 @@ describe('startChainTimeline', () => {
       const second = timeline.take();
       expect(second.chain).toMatchObject({ head: first.chain.head! + 1, blocks: 1, txs: 2, overHalf: 0, acceptP95Ms: 1_000, inclusionP95Ms: 2_500 });
       expect(second.personalServer).toBeUndefined();
+      const { relayers, personalServer } = timeline.readStats();
+      expect([relayers!.failed, personalServer!.failed, personalServer!.reads - queueCalls]).toEqual([0, queueCalls - 3, 0]);
       expect(timeline.take().chain).toMatchObject({ head: first.chain.head! + 1, blocks: 0, fill: null, acceptP95Ms: null });
     } finally {
       await timeline.stop();

@@ -33,12 +33,20 @@ export interface ChainTimelineFields {
   personalServer?: PersonalServerQueueSample;
 }
 
+/** Reads of one source (our relayers, the personal server's queue): how many, and how many failed. */
+export interface SourceReads {
+  reads: number;
+  failed: number;
+}
+
 export interface ChainTimeline {
   /** A flow step ended: `relay` (RPC accept) and `confirm` (inclusion) make the interval's p95s. */
   observeStep(step: StepName, ms: number): void;
   /** The figures since the last call. Sync: the sampler calls it every interval. */
   take(): ChainTimelineFields;
   blockStats(): BlockWatcherStats;
+  /** Reads of the relayers and of the personal server's queue; a source the run does not follow is absent. */
+  readStats(): { relayers?: SourceReads; personalServer?: SourceReads };
   /** Stops every poll. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -66,10 +74,11 @@ export function startChainTimeline(
   let blocks: BlockRecord[] = [];
   let accept: number[] = [];
   let inclusion: number[] = [];
-  let head: FoldedHead = { head: null, baseFeeGwei: null };
+  let head: FoldedHead = { head: null, headFill: null, baseFeeGwei: null };
   let lastRelayers: RelayersSample | undefined;
   let lastQueue: PersonalServerQueueSample | undefined;
   const warned = new Set<string>();
+  const reads = { relayers: { reads: 0, failed: 0 }, personalServer: { reads: 0, failed: 0 } };
 
   const watcher = startBlockWatcher(client, {
     logger,
@@ -81,10 +90,12 @@ export function startChainTimeline(
   });
 
   // A source that fails is left out of the samples until it answers again; warned about once.
-  const read = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+  const read = async <T>(what: string, counts: SourceReads, fn: () => Promise<T>): Promise<T | undefined> => {
+    counts.reads++;
     try {
       return await fn();
     } catch (err) {
+      counts.failed++;
       if (!warned.has(what)) log.warn({ err: (err as Error).message?.split('\n')[0] }, `chain timeline: reading ${what} failed; left out until it answers`);
       warned.add(what);
       return undefined;
@@ -95,8 +106,8 @@ export function startChainTimeline(
   let stopped = false;
   const readAll = async (): Promise<void> => {
     const [r, q] = await Promise.all([
-      relayers && relayers.addresses.length > 0 ? read('relayer nonces', () => readRelayers(client, relayers.addresses, relayers.next)) : undefined,
-      personalServerQueue ? read('the personal server queue', personalServerQueue) : undefined,
+      relayers && relayers.addresses.length > 0 ? read('relayer nonces', reads.relayers, () => readRelayers(client, relayers.addresses, relayers.next)) : undefined,
+      personalServerQueue ? read('the personal server queue', reads.personalServer, personalServerQueue) : undefined,
     ]);
     lastRelayers = r;
     lastQueue = q;
@@ -118,7 +129,7 @@ export function startChainTimeline(
     },
     take() {
       const folded = foldBlocks(blocks, head);
-      head = { head: folded.head, baseFeeGwei: folded.baseFeeGwei };
+      head = { head: folded.head, headFill: folded.headFill, baseFeeGwei: folded.baseFeeGwei };
       const fields: ChainTimelineFields = { chain: { ...folded, acceptP95Ms: p95(accept), inclusionP95Ms: p95(inclusion) } };
       blocks = [];
       accept = [];
@@ -128,6 +139,10 @@ export function startChainTimeline(
       return fields;
     },
     blockStats: () => watcher.stats(),
+    readStats: () => ({
+      ...(relayers && relayers.addresses.length > 0 ? { relayers: { ...reads.relayers } } : {}),
+      ...(personalServerQueue ? { personalServer: { ...reads.personalServer } } : {}),
+    }),
     stop: () =>
       (stopping ??= (async () => {
         stopped = true;

@@ -35,6 +35,8 @@ export interface ChainSample {
   maxFill: number | null;
   /** Those blocks that were over half full (EIP-1559 raises the base fee after each). */
   overHalf: number;
+  /** Gas used ÷ gas limit of the head block, 0..1, carried over intervals without a block; null before the first. */
+  headFill: number | null;
   /** Base fee of the newest block seen so far, gwei; null when unknown. */
   baseFeeGwei: number | null;
   /** p95 of `relay` steps that ended in the interval: request sent → a node held the tx (RPC accept). */

@@ -5,9 +5,10 @@
  */
 import type { BlockRecord, ChainSample } from './chainTypes.ts';
 
-/** What an interval carries over from the ones before it: the head and the base fee stay known when no block came. */
+/** What an interval carries over from the ones before it: the head, its fill and the base fee stay known when no block came. */
 export interface FoldedHead {
   head: number | null;
+  headFill: number | null;
   baseFeeGwei: number | null;
 }
 
@@ -27,14 +28,14 @@ export function baseFeeGwei(block: Pick<BlockRecord, 'baseFeeWei'>): number | nu
 
 /**
  * The chain figures of one interval from the blocks first seen in it (any order), carrying the
- * head and base fee over from `before` when none came.
+ * head, its fill and the base fee over from `before` when none came.
  *
  * @example
- * foldBlocks([{ number: 7, timestamp, seenAt, txs: 12, gasUsed: 18_000_000, gasLimit: 30_000_000, baseFeeWei: '1125000000' }], { head: 6, baseFeeGwei: 1 });
- * // { head: 7, blocks: 1, txs: 12, fill: 0.6, maxFill: 0.6, overHalf: 1, baseFeeGwei: 1.125 }
+ * foldBlocks([{ number: 7, timestamp, seenAt, txs: 12, gasUsed: 18_000_000, gasLimit: 30_000_000, baseFeeWei: '1125000000' }], { head: 6, headFill: 0.4, baseFeeGwei: 1 });
+ * // { head: 7, blocks: 1, txs: 12, fill: 0.6, maxFill: 0.6, overHalf: 1, headFill: 0.6, baseFeeGwei: 1.125 }
  */
 export function foldBlocks(blocks: readonly BlockRecord[], before: FoldedHead): FoldedBlocks {
-  if (blocks.length === 0) return { head: before.head, blocks: 0, txs: 0, fill: null, maxFill: null, overHalf: 0, baseFeeGwei: before.baseFeeGwei };
+  if (blocks.length === 0) return { head: before.head, blocks: 0, txs: 0, fill: null, maxFill: null, overHalf: 0, headFill: before.headFill, baseFeeGwei: before.baseFeeGwei };
   let newest = blocks[0]!;
   let txs = 0;
   let fillSum = 0;
@@ -49,14 +50,15 @@ export function foldBlocks(blocks: readonly BlockRecord[], before: FoldedHead): 
     if (fill > 0.5) overHalf++;
   }
   // A reorg or a restarted chain can hand back a lower number: the newest seen is the head.
-  const head = before.head === null || newest.number >= before.head ? newest.number : before.head;
+  const moved = before.head === null || newest.number >= before.head;
   return {
-    head,
+    head: moved ? newest.number : before.head,
     blocks: blocks.length,
     txs,
     fill: round4(fillSum / blocks.length),
     maxFill: round4(maxFill),
     overHalf,
+    headFill: moved ? round4(blockFill(newest)) : before.headFill,
     baseFeeGwei: baseFeeGwei(newest) ?? before.baseFeeGwei,
   };
 }

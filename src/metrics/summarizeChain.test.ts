@@ -16,7 +16,7 @@ function samplesOf(chains: ReadonlyArray<Partial<ChainSample> | undefined>): Tim
     if (chain === undefined) return sample;
     return {
       ...sample,
-      chain: { head: 1, blocks: 0, txs: 0, fill: null, maxFill: null, overHalf: 0, baseFeeGwei: null, acceptP95Ms: null, inclusionP95Ms: null, ...chain },
+      chain: { head: 1, blocks: 0, txs: 0, fill: null, maxFill: null, overHalf: 0, headFill: null, baseFeeGwei: null, acceptP95Ms: null, inclusionP95Ms: null, ...chain },
     };
   });
 }

@@ -12,8 +12,10 @@ describe('the chain in the live view', () => {
   it('adds the head, fill, base fee, inclusion, relayers and queue to the plain line', () => {
     expect(formatChainLiveParts(samples[21]!)).toEqual(['block 111 fill 96% fee 1.23gwei incl 3.50s', 'relayers pend 20 gap 2', 'ps 3/6']);
     expect(formatLiveLine(samples[21]!)).toMatch(/ rss h \S+ s \S+ a \S+ block 111 fill 96% fee 1\.23gwei incl 3\.50s relayers pend 20 gap 2 ps 3\/6 phase sustain$/);
-    // An interval without a block keeps the head and base fee and has no fill.
-    expect(formatChainLiveParts(samples[22]!)[0]).toBe('block 111 fill - fee 1.23gwei incl -');
+    // An interval without a block keeps the head, its fill and the base fee.
+    expect(formatChainLiveParts(samples[22]!)[0]).toBe('block 111 fill 96% fee 1.23gwei incl -');
+    expect(formatChainFrameLine(samples[22]!)).toMatch(/^#111 {2}no new block \(#111 was 96% full\) · base fee 1\.23 gwei · /);
+    expect(formatChainLiveParts(samples[0]!)[0]).toBe('block 100 fill - fee 1.00gwei incl -');
   });
 
   it('draws a chain line in every TTY frame of a run with a timeline, so the frame keeps its height', () => {

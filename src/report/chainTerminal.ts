@@ -11,12 +11,12 @@ const gwei = (value: number): string => formatGwei(BigInt(Math.round(value * 1e9
 const pct = (ratio: number): string => `${Math.round(ratio * 100)}%`;
 const ms = (value: number | null): string => (value === null ? '-' : formatDuration(value));
 
-/** Parts of the plain live line: `block 1234 fill 72% fee 14.00gwei incl 2.10s relayers pend 30 gap 0 ps 2/4`. */
+/** Parts of the plain live line: `block 1234 fill 72% fee 14.00gwei incl 2.10s relayers pend 30 gap 0 ps 2/4` (fill: of that block). */
 export function formatChainLiveParts(sample: TimeseriesSample): string[] {
   const { chain, relayers, personalServer } = sample;
   if (!chain) return [];
   const parts = [
-    `block ${chain.head ?? '-'} fill ${chain.fill === null ? '-' : pct(chain.fill)} fee ${chain.baseFeeGwei === null ? '-' : gwei(chain.baseFeeGwei).replace(' ', '')} incl ${ms(chain.inclusionP95Ms)}`,
+    `block ${chain.head ?? '-'} fill ${chain.headFill === null ? '-' : pct(chain.headFill)} fee ${chain.baseFeeGwei === null ? '-' : gwei(chain.baseFeeGwei).replace(' ', '')} incl ${ms(chain.inclusionP95Ms)}`,
   ];
   if (relayers) parts.push(`relayers pend ${relayers.pending} gap ${relayers.nonceGap}`);
   if (personalServer) parts.push(`ps ${personalServer.preparing}/${personalServer.running}`);
@@ -28,7 +28,9 @@ export function formatChainFrameLine(sample: TimeseriesSample): string | undefin
   const { chain, relayers, personalServer } = sample;
   if (!chain) return undefined;
   const blocks =
-    chain.blocks === 0 ? 'no new block' : `${chain.blocks} block${chain.blocks === 1 ? '' : 's'} ${pct(chain.fill ?? 0)} full (max ${pct(chain.maxFill ?? 0)}), ${chain.txs} tx`;
+    chain.blocks === 0
+      ? `no new block${chain.headFill === null ? '' : ` (#${chain.head} was ${pct(chain.headFill)} full)`}`
+      : `${chain.blocks} block${chain.blocks === 1 ? '' : 's'} ${pct(chain.fill ?? 0)} full (max ${pct(chain.maxFill ?? 0)}), ${chain.txs} tx`;
   const parts = [
     `#${chain.head ?? '-'}  ${blocks}`,
     `base fee ${chain.baseFeeGwei === null ? '-' : gwei(chain.baseFeeGwei)}`,

@@ -20,11 +20,13 @@ describe('the chain section of report.html', () => {
     expect(fill.x).toEqual(charts.find((c) => c.id === 'throughput')!.x);
     expect([fill.unit, fee.unit]).toEqual(['percent', 'gwei']);
     expect(fill.series.map((s) => [s.label, s.dashed ?? false])).toEqual([
-      ['mean', false],
+      ['mean (or the newest block)', false],
       ['fullest', false],
       ['half full (base fee rises above)', true],
     ]);
-    expect([fill.series[0]!.values[1], fill.series[0]!.values[2], fill.series[0]!.values[41]]).toEqual([19, null, 96]);
+    // An interval without a block (2 and 42) carries the newest block's fill; before the first block there is none.
+    expect([0, 1, 2, 41, 42].map((i) => fill.series[0]!.values[i])).toEqual([null, 19, 19, 96, 96]);
+    expect(fill.series[1]!.values[2]).toBeNull();
     const fees = fee.series[0]!.values as number[];
     expect(Math.max(...fees.slice(30))).toBeGreaterThan(Math.min(...fees.slice(0, 10)) * 5);
     expect(charts.find((c) => c.id === 'chain-inclusion')!.series.map((s) => s.label)).toEqual(['RPC accept p95', 'accepted → included p95']);

@@ -38,8 +38,10 @@ export function buildChainCharts(samples: readonly TimeseriesSample[], notes: re
   };
   const c = (i: number): string => REPORT_COLORS[i]!;
 
+  // An interval without a new block shows the newest block's fill: with blocks slower than the
+  // samples, the line would otherwise break at every other point.
   const fill = chart('chain-fill', 'Block fill (% of the gas limit) of the blocks of each interval', 'percent', [
-    { label: 'mean', color: c(0), values: samples.map((s) => percent(s.chain?.fill ?? null)) },
+    { label: 'mean (or the newest block)', color: c(0), values: samples.map((s) => percent(s.chain ? (s.chain.fill ?? s.chain.headFill ?? null) : null)) },
     { label: 'fullest', color: c(3), values: samples.map((s) => percent(s.chain?.maxFill ?? null)) },
     { label: 'half full (base fee rises above)', color: c(4), dashed: true, values: samples.map((s) => (s.chain ? 50 : null)) },
   ]);

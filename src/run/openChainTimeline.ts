@@ -17,7 +17,9 @@ import type { RelayerNonce } from '../metrics/readRelayers.ts';
 import { urlOrigin } from '../util/urlOrigin.ts';
 import type { FlowEnvironment } from './flowEnvironment.ts';
 
-const STATS_TIMEOUT_MS = 2_000;
+// A stack under load answers late (its event loop is the one serving the flows); a late answer is
+// still a figure, and the next read waits for this one, so a read never piles up behind another.
+const STATS_TIMEOUT_MS = 5_000;
 
 const address = z.custom<Address>((value) => typeof value === 'string' && isAddress(value, { strict: false }), 'Expected an address');
 const apiStats = z.looseObject({
@@ -110,8 +112,12 @@ export async function openChainTimeline({ env, config, logger, dir }: OpenChainT
     description: `⛓️  Chain timeline: ${follows.join(' · ')}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`,
     notes: () => {
       const { skipped, errors } = timeline.blockStats();
-      const blocks = skipped > 0 || errors > 0 ? [`blocks: ${skipped} not read after pauses, ${errors} failed reads (the per-interval figures leave them out)`] : [];
-      return [...notes, ...blocks];
+      const later = skipped > 0 || errors > 0 ? [`blocks: ${skipped} not read after pauses, ${errors} failed reads (the per-interval figures leave them out)`] : [];
+      const { relayers: r, personalServer: ps } = timeline.readStats();
+      // A failed read leaves its source out of the samples until the next one answers.
+      if (r && r.failed > 0) later.push(`relayers: ${r.failed} of ${r.reads} reads failed (the samples after each carry no relayer figures until one answers)`);
+      if (ps && ps.failed > 0) later.push(`personal-server queue: ${ps.failed} of ${ps.reads} reads failed (the samples after each carry no queue figures until one answers)`);
+      return [...notes, ...later];
     },
     flush: () => file?.flush(),
     async close() {
