@@ -29,7 +29,10 @@ describe('the chain section of report.html', () => {
     expect(fill.series[1]!.values[2]).toBeNull();
     const fees = fee.series[0]!.values as number[];
     expect(Math.max(...fees.slice(30))).toBeGreaterThan(Math.min(...fees.slice(0, 10)) * 5);
-    expect(charts.find((c) => c.id === 'chain-inclusion')!.series.map((s) => s.label)).toEqual(['RPC accept p95', 'accepted → included p95']);
+    expect(charts.find((c) => c.id === 'chain-inclusion')!.series.map((s) => [s.label, s.spanGaps])).toEqual([
+      ['RPC accept p95', true],
+      ['accepted → included p95', true],
+    ]);
   });
 
   it('says which figures were not measured, and why, in place of their charts', () => {

@@ -42,7 +42,7 @@ export function buildChainCharts(samples: readonly TimeseriesSample[], notes: re
   // samples, the line would otherwise break at every other point.
   const fill = chart('chain-fill', 'Block fill (% of the gas limit) of the blocks of each interval', 'percent', [
     { label: 'mean (or the newest block)', color: c(0), values: samples.map((s) => percent(s.chain ? (s.chain.fill ?? s.chain.headFill ?? null) : null)) },
-    { label: 'fullest', color: c(3), values: samples.map((s) => percent(s.chain?.maxFill ?? null)) },
+    { label: 'fullest', color: c(3), spanGaps: true, values: samples.map((s) => percent(s.chain?.maxFill ?? null)) },
     { label: 'half full (base fee rises above)', color: c(4), dashed: true, values: samples.map((s) => (s.chain ? 50 : null)) },
   ]);
   const fees = samples.some((s) => s.chain?.baseFeeGwei != null);
@@ -58,8 +58,9 @@ export function buildChainCharts(samples: readonly TimeseriesSample[], notes: re
     'Transactions: RPC accept (relay) vs inclusion (confirm), p95 of the steps ended in each interval',
     'ms',
     [
-      { label: 'RPC accept p95', color: c(0), values: samples.map((s) => s.chain?.acceptP95Ms ?? null) },
-      { label: 'accepted → included p95', color: c(3), values: samples.map((s) => s.chain?.inclusionP95Ms ?? null) },
+      // Confirms end in bursts as blocks come: with blocks slower than the samples, most intervals have none.
+      { label: 'RPC accept p95', color: c(0), spanGaps: true, values: samples.map((s) => s.chain?.acceptP95Ms ?? null) },
+      { label: 'accepted → included p95', color: c(3), spanGaps: true, values: samples.map((s) => s.chain?.inclusionP95Ms ?? null) },
     ],
     samples.some((s) => s.chain?.acceptP95Ms != null || s.chain?.inclusionP95Ms != null) ? undefined : 'No flow reached its relay step.',
   );

@@ -9,6 +9,8 @@ export interface HtmlChartSeries {
   values: Array<number | null>;
   /** Drawn dashed: a reference line such as the target rate. */
   dashed?: boolean;
+  /** Joins the points across nulls: a figure measured only in some intervals (a p95 of steps that end with each block). */
+  spanGaps?: boolean;
 }
 
 /**

@@ -65,7 +65,7 @@ export const HTML_CLIENT_SCRIPT = String.raw`
         stroke: s.color,
         width: stacked ? 0 : 2,
         value: fmtValue(fmt),
-        spanGaps: false,
+        spanGaps: s.spanGaps === true,
       };
       if (s.dashed) opts.dash = [6, 4];
       if (single) opts.points = { show: true, size: 9, fill: s.color };
