@@ -114,7 +114,7 @@ describe('MS-06 resilience', () => {
 
     // The run's own files, in its directory under the MS-06 run; survival agrees with them.
     const dir = join(base, 'results', 'survives', '1-flags');
-    expect(readdirSync(dir).sort()).toEqual(['faults.json', 'faults.log', 'flows.jsonl', 'report.html', 'run.log', 'stack.log', 'summary.json', 'timeseries.jsonl']);
+    expect(readdirSync(dir).sort()).toEqual(['blocks.jsonl', 'faults.json', 'faults.log', 'flows.jsonl', 'report.html', 'run.log', 'stack.log', 'summary.json', 'timeseries.jsonl']);
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
     const lines = readFileSync(join(dir, 'flows.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as FlowResult);
     expect([summary.counts.started, lines.length, lines.filter((f) => f.success).length]).toEqual([flows.started, flows.ok + flows.failed, flows.ok]);
