@@ -4,7 +4,6 @@
  * milestone READMEs, ending with the threshold verdicts and `VERDICT: PASS|FAIL`.
  */
 import type { FlowResult } from '../flow.ts';
-import { formatValue } from '../metrics/thresholds.ts';
 import { formatBytes, formatDuration } from '../util/format.ts';
 import type { ProcessSample, RunSummary, TimeseriesSample } from '../metrics/types.ts';
 import { formatChainBottleneck, formatChainFrameLine, formatChainLiveParts, formatChainReport } from './chainTerminal.ts';
