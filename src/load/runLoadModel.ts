@@ -132,6 +132,7 @@ export function startLoadRun(model: LoadModel, options: LoadRunOptions): LoadRun
     lag.max = Math.max(lag.max, value);
     lag.intervalMax = lag.intervalCount > 0 ? Math.max(lag.intervalMax, value) : value;
     lag.intervalCount++;
+    if (hooks.onSchedulerLag) guard(() => hooks.onSchedulerLag!(value));
   }
 
   /** Runs a hook (or gate call); one that throws is a harness bug and ends the run. */

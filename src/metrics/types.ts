@@ -10,6 +10,8 @@ import type { ErrorClass, StepName } from '../flow.ts';
 export type MetricStep = StepName | 'e2e';
 
 import type { BreakerState } from '../load/circuitBreaker.ts';
+import type { HealthCheckName, HealthLimits } from './healthLimits.ts';
+import type { LagDistribution } from './lagDistribution.ts';
 
 export interface ProcessSample {
   /** `harness`, `stack` (the stack's node process) or `anvil`. */
@@ -21,6 +23,18 @@ export interface ProcessSample {
   fds?: number;
   /** The harness only: V8 heap in use, which tells a leak from memory the allocator keeps. */
   heapUsedBytes?: number;
+}
+
+/** The load generator's own figures over one interval (generatorProbe.ts); generatorHealth.ts judges them. */
+export interface GeneratorSample {
+  /** Harness CPU time over the interval / its wall time, percent of one core (every thread of the process). */
+  cpuPercent: number;
+  /** Lag of the harness's 10 ms event-loop timer over the interval. */
+  eventLoopLag: LagDistribution;
+  /** Lag of the flow starts due in the interval against their plan; absent when none started. */
+  schedulerLag?: LagDistribution;
+  /** Soft limit of open files (`ulimit -n`) of the harness, Linux only; its open fds are in `processes`. */
+  fdLimit?: number;
 }
 
 export interface TimeseriesSample {
@@ -56,6 +70,8 @@ export interface TimeseriesSample {
   breakerTransitions?: { opened: number; halfOpened: number; closed: number };
   /** Names of sampled processes that have exited (they are no longer in `processes`). */
   missingProcesses?: string[];
+  /** The harness judging itself; absent in files written before generator health was measured. */
+  generator?: GeneratorSample;
 }
 
 export interface Percentiles {
@@ -159,7 +175,13 @@ export interface RunSummary {
   breaker: { opened: number; halfOpened: number; closed: number; finalState: BreakerState } | null;
   phases: PhaseSummary[];
   thresholds: ThresholdVerdict[];
-  verdict: 'pass' | 'fail';
+  /**
+   * `invalid`: the load generator fell behind (generatorHealth), so the run measured the harness,
+   * not the system, and is not judged by its thresholds; it beats `pass` and `fail`.
+   */
+  verdict: 'pass' | 'fail' | 'invalid';
+  /** Was the load generator healthy enough for the figures to describe the system? Absent in older summaries. */
+  generatorHealth?: GeneratorHealth;
   /** Direct mode: wallets funded by the background worker and request → funded latency; null in relayed mode. */
   funding?: { funded: number; latencyMs: Percentiles | null } | null;
   /** What the load model did against its plan (open models: target vs achieved rate, lag). */
@@ -171,5 +193,51 @@ export interface RunSummary {
     peakInFlight: number;
     droppedBy: Record<string, number>;
     abortedAfterDrain: number;
+  };
+}
+
+/** One span of the run, in seconds since it began, in which a health check was over its limit. */
+export interface HealthWindow {
+  fromS: number;
+  toS: number;
+  /** The worst value of the check in the span, in the check's unit. */
+  value: number;
+}
+
+export interface HealthCheck {
+  name: HealthCheckName;
+  /** Over the run, in `unit`; null when not measured (e.g. no flow started on a timer). */
+  value: number | null;
+  valueText: string;
+  limit: number;
+  limitText: string;
+  unit: 'ms' | 'percent';
+  ok: boolean;
+  /** Where the check was over its limit; empty when it is ok. */
+  windows: HealthWindow[];
+}
+
+/**
+ * The generator's health over the run: each check against its limit, and `status` `invalid`
+ * when any is over (and the check is on). Arrivals not started are attributed: the harness drops
+ * none for reasons of its own (a late arrival starts late, measured as scheduler lag); the
+ * in-flight cap and the breaker drop them because of the system.
+ */
+export interface GeneratorHealth {
+  /** `not_judged`: `--health-check false`, the figures are shown but decide nothing. */
+  status: 'ok' | 'invalid' | 'not_judged';
+  /** One sentence per violated check, with where it happened. */
+  reasons: string[];
+  checks: HealthCheck[];
+  limits: HealthLimits;
+  /** Seconds the harness CPU check averages over. */
+  cpuWindowS: number;
+  dropped: {
+    /** For reasons of the harness's own. */
+    byHarness: number;
+    /** Because of the system under test, by reason (`max_in_flight`, `circuit_open`). */
+    bySystem: Record<string, number>;
+    /** Of all drops, those inside a span where a check was over its limit. */
+    inUnhealthyWindows: number;
   };
 }
