@@ -4,6 +4,7 @@ import type { FlowResult } from '../flow.ts';
 import { VanaLoadError } from '../errors.ts';
 import { freePort } from '../util/freePort.ts';
 import { exampleRun } from '../../test/fixtures/htmlFixture.ts';
+import type { GeneratorSample } from '../metrics/types.ts';
 import { startPrometheusExporter, type PrometheusExporter } from './prometheus.ts';
 
 /** `name{a="1",b="2"}` → value, labels sorted so the key does not depend on print order. */
@@ -86,6 +87,8 @@ describe('startPrometheusExporter', () => {
       'vana_load_process_cpu_percent gauge',
       'vana_load_process_resident_memory_bytes gauge',
       'vana_load_event_loop_lag_seconds gauge',
+      'vana_load_generator_healthy gauge',
+      'vana_load_generator_check_ok gauge',
     ]);
     const m = first.metrics;
     const pick = (...keys: string[]) => keys.map((k) => m.get(k));
@@ -109,9 +112,12 @@ describe('startPrometheusExporter', () => {
       samples[9]!.eventLoopLagMs.max / 1000,
       samples[9]!.schedulerLagMs! / 1000,
     ]);
+    expect(pick('vana_load_generator_healthy', 'vana_load_generator_check_ok{check="event_loop_lag.max"}', 'vana_load_generator_check_ok{check="harness_cpu"}')).toEqual([1, 1, 1]);
 
     const later = samples[39]!;
-    exporter.update({ ...later, dropped: 5, processes: later.processes.filter((p) => p.name !== 'anvil') });
+    // One 3 s stall of the harness's event loop among 200 prompt ticks: over the 2 s max, within the p99 limit.
+    const stalled: GeneratorSample = { cpuPercent: 40, eventLoopLag: { max: 3_000, buckets: [[1, 200], [3_000, 1]] } };
+    exporter.update({ ...later, dropped: 5, processes: later.processes.filter((p) => p.name !== 'anvil'), eventLoopLagMs: { mean: 50, max: 3_000 }, generator: stalled });
     exporter.observeFlow(flow({}));
     exporter.setBreaker('half_open');
     const second = (await scrape(exporter)).metrics;
@@ -125,7 +131,11 @@ describe('startPrometheusExporter', () => {
       second.get('vana_load_circuit_breaker_state{state="half_open"}'),
       second.has('vana_load_process_cpu_percent{process="anvil"}'),
       second.get('vana_load_process_cpu_percent{process="harness"}'),
-    ]).toEqual([2, 5, later.inFlight, 2.5, 3, 0, 1, false, later.processes[0]!.cpuPercent]);
+      second.get('vana_load_generator_healthy'),
+      second.get('vana_load_generator_check_ok{check="event_loop_lag.max"}'),
+      second.get('vana_load_generator_check_ok{check="event_loop_lag.p99"}'),
+      second.get('vana_load_generator_check_ok{check="harness_cpu"}'),
+    ]).toEqual([2, 5, later.inFlight, 2.5, 3, 0, 1, false, later.processes[0]!.cpuPercent, 0, 0, 1, 1]);
     expect(later.inFlight).not.toBe(samples[9]!.inFlight);
   });
 
