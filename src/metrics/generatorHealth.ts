@@ -8,8 +8,16 @@
  */
 import type { DropReason } from '../load/types.ts';
 import { formatDuration } from '../util/format.ts';
-import { HEALTH_CHECK_NAMES, HEALTH_CPU_WINDOW_S, type HealthCheckName, type HealthLimits, type HealthSettings } from './healthLimits.ts';
-import { lagQuantile, mergeLagDistributions } from './lagDistribution.ts';
+import {
+  HEALTH_CHECK_NAMES,
+  HEALTH_CPU_WINDOW_S,
+  HEALTH_P99_MIN_RUN_S,
+  HEALTH_P99_MIN_STARTS,
+  type HealthCheckName,
+  type HealthLimits,
+  type HealthSettings,
+} from './healthLimits.ts';
+import { lagCount, lagQuantile, mergeLagDistributions, type LagDistribution } from './lagDistribution.ts';
 import type { GeneratorHealth, HealthCheck, HealthWindow, TimeseriesSample } from './types.ts';
 
 /**
@@ -127,6 +135,26 @@ export interface EvaluateGeneratorHealthParameters {
 /** Spans listed in a reason before "and N more". */
 const LISTED_WINDOWS = 3;
 
+/** What a p99 needs to be more than the max, besides its values. */
+interface RunExtent {
+  /** Seconds the samples cover. */
+  runS: number;
+  /** Timer-driven flow starts measured. */
+  starts: number;
+}
+
+/**
+ * Whether a measured value is judged. A p99 of few values is their max: the scheduler-lag p99 is
+ * judged over at least `HEALTH_P99_MIN_STARTS` starts, the event-loop-lag p99 over runs of at
+ * least `HEALTH_P99_MIN_RUN_S` (a shorter run's lag is a burst, such as a closed model's users
+ * all encrypting at once: the max judges it). Undefined when judged, else why not.
+ */
+function notJudged(name: HealthCheckName, { runS, starts }: RunExtent): string | undefined {
+  if (name === 'scheduler_lag.p99' && starts < HEALTH_P99_MIN_STARTS) return `${starts} starts: a p99 needs ${HEALTH_P99_MIN_STARTS}; the max judges them`;
+  if (name === 'event_loop_lag.p99' && runS < HEALTH_P99_MIN_RUN_S) return `a ${Math.round(runS)} s run: a burst the max judges (a p99 needs ${HEALTH_P99_MIN_RUN_S} s)`;
+  return undefined;
+}
+
 /**
  * Judges the generator over a run's samples. Pure: the same samples and settings give the same
  * result, live or rebuilt.
@@ -154,11 +182,13 @@ export function evaluateGeneratorHealth({ samples, settings, droppedBy }: Evalua
     harness_fds: maxOf(figures.map((f) => f.harness_fds)),
   };
 
+  const extent: RunExtent = { runS: samples.at(-1)?.elapsedS ?? 0, starts: schedulerLag ? lagCount(schedulerLag) : 0 };
   const checks: HealthCheck[] = HEALTH_CHECK_NAMES.map((name) => {
     const { unit, limit: limitOf } = CHECKS[name];
     const limit = limitOf(limits);
     const value = runValues[name];
-    const ok = value === null || value <= limit;
+    const note = value === null ? undefined : notJudged(name, extent);
+    const ok = value === null || note !== undefined || value <= limit;
     let windows: HealthWindow[] = [];
     if (!ok) {
       const over =
@@ -179,6 +209,7 @@ export function evaluateGeneratorHealth({ samples, settings, droppedBy }: Evalua
       unit,
       ok,
       windows,
+      ...(note !== undefined ? { note } : {}),
     };
   });
 
@@ -220,30 +251,55 @@ export function evaluateGeneratorHealth({ samples, settings, droppedBy }: Evalua
   };
 }
 
-/** Live health, one interval at a time (the Prometheus gauges): each check's value and whether it is within its limit. */
+/** Live health (the Prometheus gauges): the checks over the run so far, as the run's verdict would judge them now. */
 export interface HealthMonitor {
   observe(sample: TimeseriesSample): { healthy: boolean; checks: Record<HealthCheckName, { value: number | null; ok: boolean }> };
 }
 
 /**
+ * Judges the run so far, one sample at a time, in constant work per sample: after the last
+ * sample its checks are those of `evaluateGeneratorHealth` over the run.
+ *
  * @example
  * const monitor = createHealthMonitor(DEFAULT_HEALTH_LIMITS);
  * const { healthy } = monitor.observe(sample);
  */
 export function createHealthMonitor(limits: HealthLimits): HealthMonitor {
+  let schedulerLag: LagDistribution | undefined;
+  let eventLoopLag: LagDistribution | undefined;
+  const worst: Partial<Record<'event_loop_lag.max' | 'harness_fds' | 'fullCpuWindow', number>> = {};
   const recent: CpuSpan[] = [];
   let lastS = 0;
+  const raise = (name: keyof typeof worst, value: number | null | undefined): void => {
+    if (value !== null && value !== undefined) worst[name] = Math.max(worst[name] ?? value, value);
+  };
   return {
     observe(sample) {
+      const figures = intervalFigures(sample);
+      schedulerLag = mergeLagDistributions([schedulerLag, sample.generator?.schedulerLag]);
+      eventLoopLag = mergeLagDistributions([eventLoopLag, sample.generator?.eventLoopLag]);
+      raise('event_loop_lag.max', figures['event_loop_lag.max']);
+      raise('harness_fds', figures.harness_fds);
       recent.push({ fromS: lastS, toS: sample.elapsedS, cpu: sample.generator?.cpuPercent });
       lastS = sample.elapsedS;
       while (recent.length > 1 && recent[0]!.fromS < sample.elapsedS - HEALTH_CPU_WINDOW_S - 1e-9) recent.shift();
-      // The last window so far: the first seconds of a run are judged on what there is.
-      const values = { ...intervalFigures(sample), harness_cpu: meanCpu(recent, 0, recent.length - 1) ?? null };
+      // As cpuWindows: a window ends at each sample from 10 s on; until then the run so far is the one window.
+      const cpuMean = meanCpu(recent, 0, recent.length - 1);
+      if (sample.elapsedS >= HEALTH_CPU_WINDOW_S) raise('fullCpuWindow', cpuMean);
+      const harnessCpu = sample.elapsedS >= HEALTH_CPU_WINDOW_S ? (worst.fullCpuWindow ?? null) : (cpuMean ?? null);
+      const values: Record<HealthCheckName, number | null> = {
+        'scheduler_lag.p99': schedulerLag ? lagQuantile(schedulerLag, 0.99) : null,
+        'scheduler_lag.max': schedulerLag ? schedulerLag.max : null,
+        'event_loop_lag.p99': eventLoopLag ? lagQuantile(eventLoopLag, 0.99) : null,
+        'event_loop_lag.max': worst['event_loop_lag.max'] ?? null,
+        harness_cpu: harnessCpu,
+        harness_fds: worst.harness_fds ?? null,
+      };
+      const extent: RunExtent = { runS: sample.elapsedS, starts: schedulerLag ? lagCount(schedulerLag) : 0 };
       const checks = Object.fromEntries(
         HEALTH_CHECK_NAMES.map((name) => {
           const value = values[name];
-          return [name, { value, ok: value === null || value <= CHECKS[name].limit(limits) }];
+          return [name, { value, ok: value === null || notJudged(name, extent) !== undefined || value <= CHECKS[name].limit(limits) }];
         }),
       ) as Record<HealthCheckName, { value: number | null; ok: boolean }>;
       return { healthy: Object.values(checks).every((c) => c.ok), checks };

@@ -38,9 +38,9 @@ export interface HealthSettings {
 
 export const DEFAULT_HEALTH_LIMITS: Readonly<HealthLimits> = Object.freeze({
   schedulerLagP99Ms: 500,
-  schedulerLagMaxMs: 2_000,
+  schedulerLagMaxMs: 3_000,
   eventLoopLagP99Ms: 500,
-  eventLoopLagMaxMs: 2_000,
+  eventLoopLagMaxMs: 3_000,
   harnessCpuPercent: 90,
   harnessFdsPercent: 80,
 });
@@ -52,3 +52,13 @@ export const DEFAULT_HEALTH_SETTINGS: Readonly<HealthSettings> = Object.freeze({
  * a closed model's users all encrypting in their first second is a burst the lag checks judge.
  */
 export const HEALTH_CPU_WINDOW_S = 10;
+
+/** A p99 of fewer values is their max: below this many flow starts, the scheduler-lag max judges them alone. */
+export const HEALTH_P99_MIN_STARTS = 100;
+
+/**
+ * A run shorter than this is a burst (a closed model's users all encrypting in their first
+ * second): its event-loop lag is judged by the max alone, since the few ticks of a stalled loop
+ * make the p99 the stall itself.
+ */
+export const HEALTH_P99_MIN_RUN_S = 10;

@@ -191,6 +191,7 @@ const flowLine = z.looseObject({
   phase: z.string().optional(),
   error: z.looseObject({ step: z.enum(STEP_NAMES), errorClass: z.string(), message: z.string() }).optional(),
 });
+const lagLine = z.object({ max: z.number().nonnegative(), buckets: z.array(z.tuple([z.number().positive(), z.number().int().nonnegative()])) });
 const sampleLine = z.looseObject({
   t: z.number(),
   elapsedS: z.number(),
@@ -198,6 +199,10 @@ const sampleLine = z.looseObject({
   dropped: z.number(),
   eventLoopLagMs: z.object({ mean: z.number(), max: z.number() }),
   processes: z.array(z.looseObject({ name: z.string(), pid: z.number(), cpuPercent: z.number(), rssBytes: z.number() })),
+  // Generator health is judged from these: checked like the rest.
+  generator: z
+    .looseObject({ cpuPercent: z.number().nonnegative(), eventLoopLag: lagLine, schedulerLag: lagLine.optional(), fdLimit: z.number().int().positive().optional() })
+    .optional(),
 });
 
 /** A last line of a JSON-lines file that was left out as a write cut short (see `readJsonLines`). */

@@ -212,9 +212,12 @@ export interface HealthCheck {
   limit: number;
   limitText: string;
   unit: 'ms' | 'percent';
+  /** Within its limit, or not judged (see `note`). */
   ok: boolean;
   /** Where the check was over its limit; empty when it is ok. */
   windows: HealthWindow[];
+  /** Why a measured value is not judged: a p99 of too few values (a short run, few flow starts). */
+  note?: string;
 }
 
 /**

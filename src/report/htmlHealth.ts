@@ -95,10 +95,10 @@ export function renderHealthTable(health: GeneratorHealth): string {
     { html: `<code>${escapeHtml(c.name)}</code>` },
     c.valueText,
     `≤ ${c.limitText}`,
-    { html: c.ok ? '<span class="pass">ok</span>' : '<span class="fail">OVER</span>' },
-    c.windows.map((w) => `${formatElapsed(w.fromS)}–${formatElapsed(w.toS)}`).join(', '),
+    { html: c.note !== undefined ? 'not judged' : c.ok ? '<span class="pass">ok</span>' : '<span class="fail">OVER</span>' },
+    c.note ?? c.windows.map((w) => `${formatElapsed(w.fromS)}–${formatElapsed(w.toS)}`).join(', '),
   ]);
-  const table = renderTable(['check', 'value', 'limit', 'result', 'where (elapsed)'], rows, 'health');
+  const table = renderTable(['check', 'value', 'limit', 'result', 'where (elapsed) / why not judged'], rows, 'health');
   const { byHarness, bySystem, inUnhealthyWindows } = health.dropped;
   const system = Object.entries(bySystem).map(([reason, n]) => `${reason} ${n}`).join(', ');
   const drops = `<p class="method">Dropped arrivals: ${byHarness} by the harness (a late arrival is started late, counted as scheduler lag, never dropped); by the system: ${escapeHtml(system === '' ? 'none' : system)}${inUnhealthyWindows > 0 ? `; ${inUnhealthyWindows} of them while the harness was over a limit` : ''}.</p>`;

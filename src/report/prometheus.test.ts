@@ -115,9 +115,9 @@ describe('startPrometheusExporter', () => {
     expect(pick('vana_load_generator_healthy', 'vana_load_generator_check_ok{check="event_loop_lag.max"}', 'vana_load_generator_check_ok{check="harness_cpu"}')).toEqual([1, 1, 1]);
 
     const later = samples[39]!;
-    // One 3 s stall of the harness's event loop among 200 prompt ticks: over the 2 s max, within the p99 limit.
-    const stalled: GeneratorSample = { cpuPercent: 40, eventLoopLag: { max: 3_000, buckets: [[1, 200], [3_000, 1]] } };
-    exporter.update({ ...later, dropped: 5, processes: later.processes.filter((p) => p.name !== 'anvil'), eventLoopLagMs: { mean: 50, max: 3_000 }, generator: stalled });
+    // One 3.5 s stall of the harness's event loop among 200 prompt ticks: over the 3 s max, within the p99 limit.
+    const stalled: GeneratorSample = { cpuPercent: 40, eventLoopLag: { max: 3_500, buckets: [[1, 200], [3_500, 1]] } };
+    exporter.update({ ...later, dropped: 5, processes: later.processes.filter((p) => p.name !== 'anvil'), eventLoopLagMs: { mean: 50, max: 3_500 }, generator: stalled });
     exporter.observeFlow(flow({}));
     exporter.setBreaker('half_open');
     const second = (await scrape(exporter)).metrics;

@@ -22,9 +22,10 @@ export function formatHealthLines(
   const rows = health.checks.map((c) => {
     const where = c.windows.slice(0, SHOWN_WINDOWS).map((w) => `${formatElapsed(w.fromS)}–${formatElapsed(w.toS)}`);
     if (c.windows.length > SHOWN_WINDOWS) where.push(`+${c.windows.length - SHOWN_WINDOWS} more`);
+    if (c.note !== undefined) return [`➖ ${c.name}`, c.valueText, `≤ ${c.limitText}`, 'not judged', c.note];
     return [`${c.ok ? '✅' : '❌'} ${c.name}`, c.valueText, `≤ ${c.limitText}`, c.ok ? 'ok' : 'OVER', where.join(', ')];
   });
-  const lines = table([['check', 'value', 'limit', 'result', 'where (elapsed)'], ...rows], 'lrrll');
+  const lines = table([['check', 'value', 'limit', 'result', 'where (elapsed) / why not judged'], ...rows], 'lrrll');
   const out = [title(`🩺 Generator health: ${status}`), lines[0]!, ...lines.slice(1).map((line, i) => (health.checks[i]?.ok ? line : bad(line)))];
   const { byHarness, bySystem, inUnhealthyWindows } = health.dropped;
   const system = Object.entries(bySystem).filter(([, n]) => n > 0);
