@@ -1,10 +1,10 @@
 /**
- * `npm run milestones:ci`: MS-01..MS-05 in sequence at CI scale, each as its own process against
+ * `npm run milestones:ci`: MS-01..MS-06 in sequence at CI scale, each as its own process against
  * the local stack it starts and stops, stopping at the first failure, then one summary table.
  * Exit code: 0 when all pass, else the failing milestone's (1 threshold, 2 usage, 3 infrastructure,
  * 5 invalid: the load generator fell behind).
  *
- *   npm run milestones:ci                 # the CI profile (~4 minutes on 2 cores)
+ *   npm run milestones:ci                 # the CI profile (~6 minutes on 2 cores)
  *   npm run milestones:ci -- --only ms-03 # one milestone of the profile
  */
 import { spawn } from 'node:child_process';
@@ -20,12 +20,19 @@ interface Step {
   args: readonly string[];
   /** Writes results/<run-id>/summary.json (the shared runner). */
   writesResults: boolean;
+  /** Writes results/<run-id>/survival.json instead (MS-06: one run per scenario under it). */
+  writesSurvival?: boolean;
 }
 
-/** The CI profile: every milestone, scaled down; MS-05 keeps 1000 users. */
+const MS06_CI_SCENARIOS = ['storage-5xx-10pct', 'personal-server-restart', 'chain-pause'];
+
+/**
+ * The CI profile: every milestone, scaled down; MS-05 keeps 1000 users, and runs again in direct
+ * mode (users pay gas, funded by the background worker); MS-06 runs three scenarios.
+ */
 export const CI_PROFILE: readonly Step[] = [
   { id: 'ms-01', name: 'Core components', script: 'milestones/ms-01/test-milestone1.ts', args: [], writesResults: false },
-  { id: 'ms-02', name: 'Single E2E flow', script: 'milestones/ms-02/test-single-e2e.ts', args: [], writesResults: false },
+  { id: 'ms-02', name: 'Single E2E flow', script: 'milestones/ms-02/test-single-e2e.ts', args: [], writesResults: true },
   { id: 'ms-03', name: 'Multi-user (10 concurrent)', script: 'milestones/ms-03/test-multi-user.ts', args: ['--concurrent', '10'], writesResults: true },
   {
     id: 'ms-04',
@@ -41,7 +48,45 @@ export const CI_PROFILE: readonly Step[] = [
     args: ['--users', '1000', '--rate', '10'],
     writesResults: true,
   },
+  {
+    id: 'ms-05-direct',
+    name: 'Streaming, direct mode (300 users, Poisson 10/s, wallets funded in the background)',
+    script: 'milestones/ms-05/test-streaming-load.ts',
+    args: ['--users', '300', '--rate', '10', '--relay', 'direct', '--pool-size', '100'],
+    writesResults: true,
+  },
+  {
+    id: 'ms-06',
+    name: `Resilience (--quick: ${MS06_CI_SCENARIOS.join(', ')})`,
+    script: 'milestones/ms-06/test-resilience.ts',
+    args: ['--quick', ...MS06_CI_SCENARIOS.flatMap((name) => ['--scenario', `milestones/ms-06/scenarios/${name}.json`])],
+    writesResults: true,
+    writesSurvival: true,
+  },
 ];
+
+/**
+ * MS-06's figures for the table: its scenarios' summaries added up (flows, success, the worst
+ * p95, the largest harness RSS), from the run directories survival.json names.
+ */
+async function readSurvivalSummaries(dir: string): Promise<RunSummary | undefined> {
+  const survival = await readFile(join(dir, 'survival.json'), 'utf8').then((text) => JSON.parse(text) as { scenarios: Array<{ dir: string }> }).catch(() => undefined);
+  if (!survival || survival.scenarios.length === 0) return undefined;
+  const summaries = await Promise.all(survival.scenarios.map((s) => readFile(join(s.dir, 'summary.json'), 'utf8').then((text) => JSON.parse(text) as RunSummary)));
+  const completed = summaries.reduce((sum, s) => sum + s.counts.completed, 0);
+  const succeeded = summaries.reduce((sum, s) => sum + s.counts.succeeded, 0);
+  const seconds = summaries.reduce((sum, s) => sum + s.durationS, 0);
+  const worst = summaries.reduce((a, b) => ((b.steps.e2e?.p95 ?? 0) > (a.steps.e2e?.p95 ?? 0) ? b : a));
+  const harness = summaries
+    .flatMap((s) => s.resources.filter((r) => r.name === 'harness'))
+    .reduce<RunSummary['resources'][number] | undefined>((a, b) => (a === undefined || b.rssPeakBytes > a.rssPeakBytes ? b : a), undefined);
+  return {
+    ...worst,
+    counts: { ...worst.counts, completed, succeeded },
+    rates: { ...worst.rates, successRate: completed === 0 ? 0 : succeeded / completed, flowsPerS: seconds === 0 ? 0 : completed / seconds },
+    resources: harness ? [harness] : [],
+  };
+}
 
 interface Outcome {
   step: Step;
@@ -99,7 +144,7 @@ function table(outcomes: readonly Outcome[], skipped: readonly Step[]): string {
 
 async function main(): Promise<number> {
   const program = new Command('milestones-ci')
-    .description('MS-01..MS-05 in sequence at CI scale; stops at the first failure and prints one summary table')
+    .description('MS-01..MS-06 in sequence at CI scale; stops at the first failure and prints one summary table')
     .option('--only <ids>', 'comma-separated milestone ids of the profile to run, e.g. ms-03,ms-05')
     .option('--results-dir <dir>', 'where the runs write results/<run-id>/', 'results')
     .parse();
@@ -120,9 +165,11 @@ async function main(): Promise<number> {
     const t0 = performance.now();
     const exitCode = await run(step, runId);
     const seconds = (performance.now() - t0) / 1000;
-    const summary = step.writesResults
-      ? await readFile(join(opts.resultsDir, runId, 'summary.json'), 'utf8').then((text) => JSON.parse(text) as RunSummary).catch(() => undefined)
-      : undefined;
+    const summary = !step.writesResults
+      ? undefined
+      : step.writesSurvival
+        ? await readSurvivalSummaries(join(opts.resultsDir, runId))
+        : await readFile(join(opts.resultsDir, runId, 'summary.json'), 'utf8').then((text) => JSON.parse(text) as RunSummary).catch(() => undefined);
     const outcome = { step, exitCode, seconds, summary };
     outcomes.push(outcome);
     if (exitCode !== 0) {

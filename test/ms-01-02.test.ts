@@ -50,8 +50,8 @@ describe('MS-02 single flow', () => {
   });
 
   it('error: exits 2 on a bad flag value, naming it', async () => {
-    const { code, out } = await run('milestones/ms-02/test-single-e2e.ts', ['--tx-mode', 'teleport']);
-    expect(out).toMatch(/VANA_TX_MODE|--tx-mode/);
+    const { code, out } = await run('milestones/ms-02/test-single-e2e.ts', ['--relay', 'teleport']);
+    expect(out).toMatch(/VANA_TX_MODE|--relay/);
     expect(code).toBe(2);
   });
 });

@@ -4,7 +4,7 @@
  * dies mid-run. Real milestone processes on their own local stacks; no process is left behind.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,38 +14,13 @@ import type { FlowResult } from '../src/flow.ts';
 import type { RunSummary } from '../src/metrics/types.ts';
 import { isProcessRunning } from '../src/util/processAlive.ts';
 import { TSX_LOADER_URL } from '../src/util/tsxLoader.ts';
+import { descendants } from './fixtures/descendants.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MS03 = join(ROOT, 'milestones/ms-03/test-multi-user.ts');
 const BASE_ENV = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('VANA_')));
 const base = mkdtempSync(join(tmpdir(), 'vana-load-run-stops-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
-
-/** Every descendant pid of `pid` (Linux /proc). */
-function descendants(pid: number): Array<{ pid: number; name: string }> {
-  const children = new Map<number, Array<{ pid: number; name: string }>>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const name = stat.slice(stat.indexOf('(') + 1, close);
-      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
-      (children.get(ppid) ?? children.set(ppid, []).get(ppid)!).push({ pid: Number(entry), name });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: Array<{ pid: number; name: string }> = [];
-  const walk = (p: number): void => {
-    for (const child of children.get(p) ?? []) {
-      out.push(child);
-      walk(child.pid);
-    }
-  };
-  walk(pid);
-  return out;
-}
 
 function runMilestone(args: readonly string[], env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', TSX_LOADER_URL, MS03, ...args], { cwd: base, env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -5,45 +5,35 @@
  * leaves no process behind; the harness exits 128 + the signal's number.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../src/metrics/types.ts';
 import { isProcessRunning } from '../src/util/processAlive.ts';
 import { TSX_LOADER_URL } from '../src/util/tsxLoader.ts';
+import { descendants } from './fixtures/descendants.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MS03 = join(ROOT, 'milestones/ms-03/test-multi-user.ts');
-const NPX_CLI = join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin', 'npx-cli.js');
+const NPX_CLI = findNpxCli();
 const BASE_ENV = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('VANA_')));
 const base = mkdtempSync(join(tmpdir(), 'vana-load-signals-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-/** Every descendant of `pid`, with its command name (Linux /proc). */
-function descendants(pid: number): Array<{ pid: number; name: string }> {
-  const byParent = new Map<number, Array<{ pid: number; name: string }>>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
-      (byParent.get(ppid) ?? byParent.set(ppid, []).get(ppid)!).push({ pid: Number(entry), name: stat.slice(stat.indexOf('(') + 1, close) });
-    } catch {
-      // gone meanwhile
-    }
+/**
+ * npm's npx script: next to this Node when npm came with it, else the `npx` on PATH (a Node
+ * installed from the npm package `node` brings no npm of its own).
+ */
+function findNpxCli(): string {
+  const besideNode = join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin', 'npx-cli.js');
+  if (existsSync(besideNode)) return besideNode;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, 'npx');
+    if (dir && existsSync(candidate)) return realpathSync(candidate);
   }
-  const out: Array<{ pid: number; name: string }> = [];
-  const walk = (p: number): void => {
-    for (const child of byParent.get(p) ?? []) {
-      out.push(child);
-      walk(child.pid);
-    }
-  };
-  walk(pid);
-  return out;
+  throw new Error('no npx: neither beside this Node nor on PATH');
 }
 
 interface Launched {

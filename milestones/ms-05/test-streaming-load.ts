@@ -4,7 +4,7 @@
  *
  *   npx tsx milestones/ms-05/test-streaming-load.ts --users 1000 --rate 20
  *   npx tsx milestones/ms-05/test-streaming-load.ts --quick                    # CI profile
- *   npx tsx milestones/ms-05/test-streaming-load.ts --tx-mode direct --pool-size 200 --funding-workers 2
+ *   npx tsx milestones/ms-05/test-streaming-load.ts --relay direct --pool-size 200 --funding-workers 2
  */
 import { runStreamingMilestone } from '../../src/milestones/ms05.ts';
 import { runMilestoneMain } from '../../src/cli/milestoneCli.ts';

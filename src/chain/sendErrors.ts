@@ -132,3 +132,22 @@ export function toRevertError(error: unknown, abi: Abi | undefined): RelayerReve
   return new RelayerRevertError(undefined, [], error);
 }
 
+
+/**
+ * The error a pool caller sees for a failure the pool could not fix: a `VanaLoadError` of the
+ * send error's class, step `relay`, naming what the pool was doing and the RPC it used.
+ *
+ * @example
+ * throw toPoolError(err, 'estimating gas', rpcUrl); // "Relayer failed estimating gas: timeout"
+ */
+export function toPoolError(error: unknown, doing: string, rpcUrl: string): VanaLoadError {
+  if (error instanceof VanaLoadError) return error;
+  const kind = classifySendError(error);
+  return new VanaLoadError(`Relayer failed ${doing}: ${kind.replace(/_/g, ' ')}`, {
+    code: `RELAYER_${kind.toUpperCase()}`,
+    errorClass: SEND_ERROR_CLASS[kind],
+    step: 'relay',
+    metaMessages: [`rpc: ${rpcUrl}`],
+    cause: error,
+  });
+}

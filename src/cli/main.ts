@@ -26,7 +26,7 @@ import { ConfigError } from '../errors.ts';
 import { MILESTONE_IDS, type MilestoneId } from '../milestones/milestoneIds.ts';
 import { DEFAULT_MANIFEST_PATH } from '../stack/manifest.ts';
 
-import { exitCodeFor, formatError } from './errorOutput.ts';
+import { exitCodeFor, exitOnUncaught, formatError } from './errorOutput.ts';
 import { durationFlag, durationMs, numberFlag } from './flagParsers.ts';
 import { runMemoryCommand } from './memoryCommand.ts';
 import { runCompareCommand } from './compareCommand.ts';
@@ -159,6 +159,7 @@ program
 registerArtilleryCommand(program);
 registerCapacityCommand(program);
 
+exitOnUncaught();
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -7,18 +7,22 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { constants as osConstants } from 'node:os';
-import { Command } from 'commander';
-import { configOptions } from '../config/configOptions.ts';
+import { Command, Option } from 'commander';
+import { configOptions, type ConfigOptionsOverrides } from '../config/configOptions.ts';
 import { loadConfig, type ConfigFlags } from '../config/loadConfig.ts';
 import type { VanaLoadConfig } from '../config/schema.ts';
 import { EXIT_CODES } from '../exitCodes.ts';
 import { TSX_LOADER_URL } from '../util/tsxLoader.ts';
 import { RUN_SIGNALS } from '../run/interruption.ts';
-import { exitCodeFor, formatError } from './errorOutput.ts';
+import { exitCodeFor, exitOnUncaught, formatError } from './errorOutput.ts';
 import { NO_HEALTH_CHECK_HELP } from './healthFlags.ts';
 
-/** Flags a milestone defines itself; they win over the config flags of the same name. */
-export function milestoneProgram(name: string, description: string, configure: (command: Command) => void = () => {}): Command {
+/**
+ * A milestone's command: its own flags (`configure`), `--dry-run`, `--threshold`, and every config
+ * flag, told with the milestone's defaults and wording (`config`). A flag the milestone defines
+ * itself wins over the config flag of the same name.
+ */
+export function milestoneProgram(name: string, description: string, configure: (command: Command) => void = () => {}, config: ConfigOptionsOverrides = {}): Command {
   const command = new Command(name).description(description).showHelpAfterError().allowExcessArguments(false);
   configure(command);
   command.option('--dry-run', 'print what the run would send and spend (transactions, gas × fee cap, wallets to fund, bytes to store) and exit 0, sending nothing');
@@ -26,7 +30,7 @@ export function milestoneProgram(name: string, description: string, configure: (
   if (!own.has('--threshold')) {
     command.option('--threshold <expr>', "k6-style threshold, repeatable, e.g. 'e2e.p95<120s' or 'success_rate>=0.9'; overrides the milestone's default for the same metric", collect, []);
   }
-  for (const option of configOptions()) if (!own.has(option.flag)) command.option(option.flags, option.help);
+  for (const option of configOptions(config)) if (!own.has(option.flag)) command.addOption(new Option(option.flags, option.help).hideHelp(option.hidden));
   if (!own.has('--no-health-check')) command.option('--no-health-check', NO_HEALTH_CHECK_HELP);
   command.exitOverride((err) => {
     process.exit(err.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage);
@@ -47,6 +51,7 @@ export function loadMilestoneConfig(command: Command, overrides: ConfigFlags = {
 /** Runs a milestone's main and exits with its code; known errors print without a stack trace. */
 export async function runMilestoneMain(main: () => Promise<number>): Promise<never> {
   if (process.execArgv.some((arg) => /tsx[\\/]dist[\\/]preflight/.test(arg))) return await rerunOutsideTsxCli();
+  exitOnUncaught();
   let code: number;
   try {
     code = await main();

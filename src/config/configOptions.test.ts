@@ -24,6 +24,23 @@ describe('configOptions', () => {
     expect(configOptions().filter(({ env }) => !env.startsWith('VANA_')).map(({ env }) => env)).toEqual(WELL_KNOWN_ENV);
   });
 
+  it("tells a command's own defaults and wording, hides what it does not use, and leaves out what it decides", () => {
+    const options = configOptions({
+      defaults: { load: { users: 2_000 } },
+      descriptions: { 'load.users': 'Arrivals in all.' },
+      hidden: ['load.concurrency'],
+      noDefault: ['load.durationMs'],
+      omit: ['load.model'],
+    });
+    const byFlag = new Map(options.map((o) => [o.flag, o]));
+    expect([byFlag.get('--users')?.help, byFlag.get('--concurrency')?.hidden, byFlag.get('--duration')?.default, byFlag.has('--load-model')]).toEqual([
+      'Arrivals in all. (env VANA_USERS; default: 2000)',
+      true,
+      undefined,
+      false,
+    ]);
+  });
+
   it('describes an option with its env var and default, and warns about secret flags', () => {
     const byFlag = new Map(configOptions().map((o) => [o.flag, o]));
     expect(byFlag.get('--concurrency')).toEqual({
@@ -36,6 +53,7 @@ describe('configOptions', () => {
       help: 'Closed model: users running flows at the same time. (env VANA_CONCURRENCY; default: 10)',
       default: '10',
       secret: false,
+      hidden: false,
     });
     expect([byFlag.get('--allow-mainnet')?.flags, byFlag.get('--rpc-urls')?.default, byFlag.get('--app-private-key')?.help]).toEqual([
       '--allow-mainnet [bool]',

@@ -1,3 +1,4 @@
+import type { ConfigOverrides } from './presets.ts';
 import { CONFIG_FIELDS, type ConfigKey } from './schema.ts';
 
 /** One config flag, ready to register on a commander command. */
@@ -15,6 +16,8 @@ export interface ConfigOption {
   /** The default as a user would type it; `undefined` when there is none. */
   readonly default: string | undefined;
   readonly secret: boolean;
+  /** Left out of `--help` (the command does not use it). */
+  readonly hidden: boolean;
 }
 
 /**
@@ -28,6 +31,20 @@ export function flagAttribute(flag: string): string {
     .reduce((name, word) => name + word.charAt(0).toUpperCase() + word.slice(1));
 }
 
+/** How one command (a milestone) tells its config flags: its own defaults and wording. */
+export interface ConfigOptionsOverrides {
+  /** The command's defaults (the `defaults` layer it gives `loadConfig`), shown in `--help`. */
+  defaults?: ConfigOverrides;
+  /** What a flag means for this command, e.g. MS-04's `--concurrency` is its peak users. */
+  descriptions?: Partial<Record<ConfigKey, string>>;
+  /** Fields the command decides itself and takes no flag for (a milestone's load model). */
+  omit?: readonly ConfigKey[];
+  /** Fields the command does not use: accepted (and refused by the command with a reason) but left out of `--help`. */
+  hidden?: readonly ConfigKey[];
+  /** Fields that are unset unless given (a milestone's optional `--duration`): `--help` shows no default. */
+  noDefault?: readonly ConfigKey[];
+}
+
 /**
  * Every config field as a commander option. Register them without a commander default (the
  * default is in `help` only): a commander default would look like a flag the user gave and beat
@@ -37,9 +54,11 @@ export function flagAttribute(flag: string): string {
  * for (const o of configOptions()) command.option(o.flags, o.help);
  * const config = loadConfig({ flags: command.opts(), envFile: { path: '.env', optional: true } });
  */
-export function configOptions(): readonly ConfigOption[] {
-  return CONFIG_FIELDS.map(({ key, spec }): ConfigOption => {
-    const formatted = spec.default === undefined ? '' : spec.parser.format(spec.default);
+export function configOptions(command: ConfigOptionsOverrides = {}): readonly ConfigOption[] {
+  return CONFIG_FIELDS.filter(({ key }) => !command.omit?.includes(key)).map(({ key, group, name, spec }): ConfigOption => {
+    const own: Readonly<Record<string, unknown>> | undefined = command.defaults?.[group];
+    const fallback = own && Object.hasOwn(own, name) ? own[name] : spec.default;
+    const formatted = fallback === undefined || command.noDefault?.includes(key) ? '' : spec.parser.format(fallback as never);
     const defaultText = formatted === '' ? undefined : formatted;
     const value = spec.parser.kind === 'boolean' ? `[${spec.parser.valueName}]` : `<${spec.parser.valueName}>`;
     const notes = [`env ${spec.env}`, ...(defaultText === undefined ? [] : [`default: ${defaultText}`])];
@@ -50,10 +69,11 @@ export function configOptions(): readonly ConfigOption[] {
       flag: spec.flag,
       flags: `${spec.flag} ${value}`,
       attribute: flagAttribute(spec.flag),
-      description: spec.description,
-      help: `${spec.description} (${notes.join('; ')})`,
+      description: command.descriptions?.[key] ?? spec.description,
+      help: `${command.descriptions?.[key] ?? spec.description} (${notes.join('; ')})`,
       default: defaultText,
       secret: spec.secret,
+      hidden: command.hidden?.includes(key) ?? false,
     };
   });
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.ts';
-import { loadConfig, type LoadConfigParameters } from './loadConfig.ts';
+import { loadConfig, loadConfigWithSources, type LoadConfigParameters } from './loadConfig.ts';
 import { CONFIG_FIELDS } from './schema.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vana-load-config-'));
@@ -272,9 +272,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: { ...REMOTE, VANA_CHAIN_ID: '1480' }, flags: { allowMainnet: true } }).chain.chainId).toBe(1480);
   });
 
+  it('lets a milestone derive users from a concurrency given alone (no conflict with a default)', () => {
+    const { config, sources } = loadConfigWithSources({ env: { VANA_CONCURRENCY: '25' }, defaults: { load: { users: 5 } } });
+    expect([config.load.concurrency, sources['load.concurrency'], sources['load.users']]).toEqual([25, 'environment', 'caller']);
+  });
+
   it('error: refuses settings that contradict each other', () => {
     const cases: Array<Record<string, string>> = [
-      { VANA_CONCURRENCY: '25' },
+      { VANA_CONCURRENCY: '25', VANA_USERS: '10' },
       { VANA_LOAD_MODEL: 'phased', VANA_RAMP_UP: '0', VANA_SUSTAIN: '0', VANA_RAMP_DOWN: '0' },
       { VANA_RETRY_BASE_DELAY: '20s' },
       { VANA_POLL_INTERVAL: '1m', VANA_INFERENCE_TIMEOUT: '1m' },

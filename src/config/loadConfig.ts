@@ -38,6 +38,31 @@ interface RawValue {
   raw: string;
   /** Where the text came from, for the error message. */
   from: string;
+  source: ConfigSource;
+}
+
+/** Which layer a config value came from. */
+export type ConfigSource = 'flag' | 'environment' | 'env_file' | 'preset' | 'caller' | 'default';
+
+/** A loaded config and, per field, the layer its value came from. */
+export interface LoadedConfig {
+  config: Readonly<VanaLoadConfig>;
+  sources: Readonly<Record<ConfigKey, ConfigSource>>;
+}
+
+/**
+ * `loadConfig` that also says where each value came from: a milestone tells a value the user set
+ * from its own default (MS-03's `--concurrent` beside `VANA_USERS`), and refuses a flag it would
+ * not use.
+ *
+ * @example
+ * const { config, sources } = loadConfigWithSources({ flags: { rate: '5' } });
+ * sources['load.rate']; // 'flag'
+ */
+export function loadConfigWithSources(params: LoadConfigParameters = {}): LoadedConfig {
+  const sources = {} as Record<ConfigKey, ConfigSource>;
+  const config = loadConfigInto(params, sources);
+  return { config, sources };
 }
 
 /**
@@ -49,17 +74,21 @@ interface RawValue {
  * const config = loadConfig({ env: process.env, envFile: { path: '.env', optional: true }, flags: program.opts() });
  * config.load.concurrency; // 10
  */
-export function loadConfig({ env = process.env, envFile, flags = {}, preset, defaults = {} }: LoadConfigParameters = {}): Readonly<VanaLoadConfig> {
+export function loadConfig(params: LoadConfigParameters = {}): Readonly<VanaLoadConfig> {
+  return loadConfigInto(params, {} as Record<ConfigKey, ConfigSource>);
+}
+
+function loadConfigInto({ env = process.env, envFile, flags = {}, preset, defaults = {} }: LoadConfigParameters, sources: Record<ConfigKey, ConfigSource>): Readonly<VanaLoadConfig> {
   const fileVars = envFile === undefined ? {} : readEnvFile(envFile);
   const filePath = typeof envFile === 'string' ? envFile : envFile?.path;
 
   const rawValue = ({ spec }: ConfigField): RawValue | undefined => {
     const flagValue = flags[flagAttribute(spec.flag)];
-    if (flagValue !== undefined && String(flagValue).trim() !== '') return { raw: String(flagValue).trim(), from: `flag ${spec.flag}` };
+    if (flagValue !== undefined && String(flagValue).trim() !== '') return { raw: String(flagValue).trim(), from: `flag ${spec.flag}`, source: 'flag' };
     const envValue = env[spec.env]?.trim();
-    if (envValue) return { raw: envValue, from: 'environment' };
+    if (envValue) return { raw: envValue, from: 'environment', source: 'environment' };
     const fileValue = fileVars[spec.env]?.trim();
-    if (fileValue) return { raw: fileValue, from: `.env file ${filePath}` };
+    if (fileValue) return { raw: fileValue, from: `.env file ${filePath}`, source: 'env_file' };
     return undefined;
   };
 
@@ -76,22 +105,29 @@ export function loadConfig({ env = process.env, envFile, flags = {}, preset, def
     const raw = rawValue(field);
     const presetGroup: Readonly<Record<string, unknown>> | undefined = overrides[field.group];
     const defaultGroup: Readonly<Record<string, unknown>> | undefined = defaults[field.group];
-    const value =
-      field.key === 'target.preset'
-        ? presetName
-        : raw
-          ? parseField(field, raw)
-          : presetGroup && Object.hasOwn(presetGroup, field.name)
-            ? presetGroup[field.name]
-            : defaultGroup && Object.hasOwn(defaultGroup, field.name)
-              ? defaultGroup[field.name]
-              : field.spec.default;
+    let value: unknown;
+    if (field.key === 'target.preset') {
+      value = presetName;
+      sources[field.key] = presetRaw?.source ?? (presetName === undefined ? 'default' : 'caller');
+    } else if (raw) {
+      value = parseField(field, raw);
+      sources[field.key] = raw.source;
+    } else if (presetGroup && Object.hasOwn(presetGroup, field.name)) {
+      value = presetGroup[field.name];
+      sources[field.key] = 'preset';
+    } else if (defaultGroup && Object.hasOwn(defaultGroup, field.name)) {
+      value = defaultGroup[field.name];
+      sources[field.key] = 'caller';
+    } else {
+      value = field.spec.default;
+      sources[field.key] = 'default';
+    }
     (groups[field.group] ??= {})[field.name] = value;
   }
   // The table and the loop above guarantee every key of every group is present and typed.
   const config = groups as unknown as VanaLoadConfig;
   checkRequired(config);
-  checkConsistency(config);
+  checkConsistency(config, sources);
   return deepFreeze(config);
 }
 
@@ -214,15 +250,17 @@ function formatted(key: ConfigKey, value: unknown): string {
   return configField(key).spec.parser.format(value);
 }
 
-function checkConsistency(config: VanaLoadConfig): void {
+function checkConsistency(config: VanaLoadConfig, sources: Readonly<Record<ConfigKey, ConfigSource>>): void {
+  const given = (key: ConfigKey) => sources[key] !== 'default' && sources[key] !== 'caller';
   const { chain, load, retry, stack, target, timeouts, wallets } = config;
   if (target.kind === 'remote' && isKnownMainnet(chain.chainId) && !wallets.allowMainnet) {
     throw conflict(
       `${label('chain.chainId')} is ${chain.chainId} (${KNOWN_MAINNETS[chain.chainId]}): a load test there spends real money; pass ${label('wallets.allowMainnet')} if you mean it`,
     );
   }
-  // Two flows of one user would sign with the same on-chain nonce and one would revert.
-  if (load.model === 'closed' && load.concurrency > load.users) {
+  // Two flows of one user would sign with the same on-chain nonce and one would revert. Only
+  // values a user gave can conflict: a milestone derives the other from the one given (MS-03).
+  if (load.model === 'closed' && load.concurrency > load.users && given('load.concurrency') && given('load.users')) {
     throw conflict(
       `${label('load.concurrency')} must be at most ${label('load.users')} (${load.users}) with the closed model, as one user's flows never overlap, got ${load.concurrency}`,
     );

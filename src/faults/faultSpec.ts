@@ -64,3 +64,34 @@ export type BlackholeFault = FaultCommon & { kind: 'blackhole'; when?: FaultMome
 export type TruncateFault = FaultCommon & { kind: 'truncate'; keepBytes?: number; keepFraction?: number };
 
 export type FaultSpec = LatencyFault | StatusFault | RateLimitFault | ResetFault | BlackholeFault | TruncateFault;
+
+/**
+ * Faults of the local stack's processes rather than of a request: the harness injects them itself
+ * (over the stack process's IPC channel and anvil's JSON-RPC), so they need a stack this run
+ * started. Each lasts a window, `[fromMs, untilMs)` after the load started, and is undone at its end.
+ */
+export const PROCESS_FAULT_KINDS = ['personal_server_restart', 'relayer_drain', 'chain_pause'] as const;
+export type ProcessFaultKind = (typeof PROCESS_FAULT_KINDS)[number];
+
+/** The boundary each process fault breaks: where its effect shows in the flow. */
+export const PROCESS_FAULT_BOUNDARY: Readonly<Record<ProcessFaultKind, Boundary>> = {
+  personal_server_restart: 'personal_server',
+  relayer_drain: 'api',
+  chain_pause: 'rpc',
+};
+
+interface ProcessFaultCommon {
+  name: string;
+  boundary: Boundary;
+  fromMs: number;
+  untilMs: number;
+}
+
+/** The personal server is stopped at `fromMs` (operations in memory are lost) and started again, on the same port, at `untilMs`. */
+export type PersonalServerRestartFault = ProcessFaultCommon & { kind: 'personal_server_restart' };
+/** The balance of relayer key `relayer` (index in the relay's keys) is set to `balanceWei` at `fromMs` and restored at `untilMs` (anvil_setBalance). */
+export type RelayerDrainFault = ProcessFaultCommon & { kind: 'relayer_drain'; relayer: number; balanceWei: bigint };
+/** Anvil stops mining at `fromMs` (transactions wait in its pool) and mines again, as before, from `untilMs`. */
+export type ChainPauseFault = ProcessFaultCommon & { kind: 'chain_pause' };
+
+export type ProcessFaultSpec = PersonalServerRestartFault | RelayerDrainFault | ChainPauseFault;

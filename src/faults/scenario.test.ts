@@ -3,7 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.ts';
-import { FAULT_COMMON_KEYS, FAULT_KIND_KEYS, SCENARIO_KEYS, faultsFor, loadScenarioFile, parseExpectation, parseFaultFlag, parseScenario, scenarioFromFlags } from './scenario.ts';
+import { PROCESS_FAULT_COMMON_KEYS, PROCESS_FAULT_KIND_KEYS } from './readProcessFault.ts';
+import {
+  FAULT_COMMON_KEYS,
+  FAULT_KIND_KEYS,
+  SCENARIO_KEYS,
+  faultsFor,
+  lastWindowEndMs,
+  loadScenarioFile,
+  parseExpectation,
+  parseExpectationFlag,
+  parseFaultFlag,
+  parseScenario,
+  scaleScenarioTime,
+  scenarioDurationMs,
+  scenarioFromFlags,
+} from './scenario.ts';
 
 const EXAMPLES = 'milestones/ms-06/scenarios';
 
@@ -23,7 +38,17 @@ const minimal = (fault: Record<string, unknown>, extra: Record<string, unknown> 
 describe('loadScenarioFile', () => {
   it('parses every example scenario, each with a description and expectations', () => {
     const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
-    expect(files.sort()).toEqual(['personal-server-429.json', 'rpc-latency.json', 'storage-5xx-10pct.json']);
+    expect(files.sort()).toEqual([
+      'api-relay-5xx-resets.json',
+      'chain-pause.json',
+      'personal-server-429.json',
+      'personal-server-restart.json',
+      'relayer-drain.json',
+      'rpc-blackhole-timeouts.json',
+      'rpc-latency.json',
+      'storage-5xx-10pct.json',
+      'storage-truncate.json',
+    ]);
     for (const file of files) {
       const scenario = loadScenarioFile(join(EXAMPLES, file));
       expect(scenario.name).toBe(file.replace(/\.json$/, ''));
@@ -34,7 +59,7 @@ describe('loadScenarioFile', () => {
 
   it('has every scenario and fault key documented in the scenarios README', () => {
     const readme = readFileSync(join(EXAMPLES, 'README.md'), 'utf8');
-    const keys = [...SCENARIO_KEYS, ...FAULT_COMMON_KEYS, ...Object.values(FAULT_KIND_KEYS).flat()];
+    const keys = [...SCENARIO_KEYS, ...FAULT_COMMON_KEYS, ...Object.values(FAULT_KIND_KEYS).flat(), ...PROCESS_FAULT_COMMON_KEYS, ...Object.values(PROCESS_FAULT_KIND_KEYS).flat()];
     expect(keys.filter((key) => !readme.includes(`\`${key}\``))).toEqual([]);
   });
 
@@ -44,6 +69,8 @@ describe('loadScenarioFile', () => {
       name: 'storage-5xx-10pct',
       description: '…',
       seed: 1,
+      durationMs: undefined,
+      processFaults: [],
       faults: [
         { kind: 'status', name: 'upload-503', boundary: 'storage', rate: 0.1, fromMs: 10_000, untilMs: 40_000, method: ['PUT', 'POST'], status: 503 },
         { kind: 'status', name: 'download-503', boundary: 'storage', rate: 0.1, fromMs: 10_000, untilMs: 40_000, method: ['GET'], path: '/blobs/**', status: 503 },
@@ -116,7 +143,7 @@ describe('parseScenario', () => {
       [{ name: 's', faults: [] }, 'x.json: faults must be a non-empty array of faults, got []'],
       [{ name: 's', faults: [{ kind: 'reset' }] }, 'x.json: faults[0].boundary must be one of rpc, storage, api, personal_server (here or at the scenario\'s top level), got nothing'],
       [{ name: 's', boundary: 'chain', faults: [{ kind: 'reset' }] }, "x.json: boundary must be one of rpc, storage, api, personal_server, got 'chain'"],
-      [minimal({ kind: 'explode' }), "x.json: faults[0].kind must be one of latency, status, rate_limit, reset, blackhole, truncate, got 'explode'"],
+      [minimal({ kind: 'explode' }), "x.json: faults[0].kind must be one of latency, status, rate_limit, reset, blackhole, truncate, personal_server_restart, relayer_drain, chain_pause, got 'explode'"],
       [minimal({ kind: 'status', status: 503, rate: 2 }), 'x.json: faults[0].rate must be a probability in [0, 1] (e.g. 0.1) or a percent (10%), got 2'],
       [minimal({ kind: 'status', status: 200 }), 'x.json: faults[0].status must be an integer in [400, 599], got 200'],
       [minimal({ kind: 'status' }), 'x.json: faults[0].status must be an integer in [400, 599], got nothing'],
@@ -134,7 +161,7 @@ describe('parseScenario', () => {
       [{ ...minimal({ kind: 'reset', name: 'a' }), faults: [{ kind: 'reset', name: 'a' }, { kind: 'reset', name: 'a' }] }, "x.json: faults[1].name must be unique within the scenario, got 'a'"],
       [minimal({ kind: 'reset' }, { seed: -1 }), 'x.json: seed must be an integer in [0, 4294967295], got -1'],
       [minimal({ kind: 'reset' }, { expect: ['success_rate>=0.9'] }), 'x.json: expect must be an object, got ["success_rate>=0.9"]'],
-      [minimal({ kind: 'reset' }, { extra: 1 }), "x.json: extra is not a known key here; accepted: name, description, boundary, seed, faults, expect"],
+      [minimal({ kind: 'reset' }, { extra: 1 }), "x.json: extra is not a known key here; accepted: name, description, boundary, seed, duration, faults, expect"],
     ];
     for (const [value, message] of cases) expect(configError(() => parseScenario(value, 'x.json'))).toBe(message);
   });
@@ -188,7 +215,7 @@ describe('parseFaultFlag', () => {
     const cases: Array<[string, string]> = [
       ['status=503', "--fault 'status=503': the flag must be <boundary>:<kind>[=<value>][,<key>=<value>…] with boundary one of rpc, storage, api, personal_server, got 'status=503'"],
       ['disk:reset', "--fault 'disk:reset': boundary must be one of rpc, storage, api, personal_server, got 'disk'"],
-      ['storage:slow=1s', "--fault 'storage:slow=1s': kind must be one of latency, status, rate_limit, reset, blackhole, truncate, got 'slow'"],
+      ['storage:slow=1s', "--fault 'storage:slow=1s': kind must be one of latency, status, rate_limit, reset, blackhole, truncate, personal_server_restart, relayer_drain, chain_pause, got 'slow'"],
       ['storage:status=503,rate=lots', "--fault 'storage:status=503,rate=lots': rate must be a probability in [0, 1] (e.g. 0.1) or a percent (10%), got 'lots'"],
       ['storage:status=503,rate', "--fault 'storage:status=503,rate': rate must be written <key>=<value>, got 'rate'"],
       ['storage:status=503,rate=0.1,rate=0.2', "--fault 'storage:status=503,rate=0.1,rate=0.2': rate must be given once, got 'rate=0.2'"],
@@ -217,5 +244,89 @@ describe('scenarioFromFlags', () => {
     expect(configError(() => scenarioFromFlags({ faults: ['api:reset'], expect: ['recovery'] }))).toBe(
       "flags: --expect must be <metric><op><value>, e.g. 'recovery<10s', got 'recovery'",
     );
+  });
+});
+
+describe('process faults', () => {
+  it('reads the three kinds from a file, each with its own boundary, apart from the proxy faults', () => {
+    const scenario = parseScenario(
+      {
+        name: 'p',
+        boundary: 'storage',
+        duration: '1m',
+        faults: [
+          { kind: 'status', status: 503 },
+          { kind: 'personal_server_restart', from: '15s', until: '18s' },
+          { name: 'dry', kind: 'relayer_drain', relayer: 2, balance: '0.001', from: '10s', until: '30s' },
+          { kind: 'chain_pause', boundary: 'rpc', until: 5_000 },
+        ],
+      },
+      'p.json',
+    );
+    expect(scenario.faults.map((f) => f.name)).toEqual(['storage:status#0']);
+    expect(scenario.processFaults).toEqual([
+      { kind: 'personal_server_restart', name: 'personal_server:personal_server_restart#1', boundary: 'personal_server', fromMs: 15_000, untilMs: 18_000 },
+      { kind: 'relayer_drain', name: 'dry', boundary: 'api', fromMs: 10_000, untilMs: 30_000, relayer: 2, balanceWei: 10n ** 15n },
+      { kind: 'chain_pause', name: 'rpc:chain_pause#3', boundary: 'rpc', fromMs: 0, untilMs: 5_000 },
+    ]);
+    expect(scenario.durationMs).toBe(60_000);
+    expect(Object.isFrozen(scenario.processFaults) && Object.isFrozen(scenario.processFaults[1])).toBe(true);
+  });
+
+  it('reads them as flags too, the value after a drain being the relayer', () => {
+    expect(parseFaultFlag('rpc:chain_pause,from=10s,until=20s', 2)).toEqual({ kind: 'chain_pause', name: 'rpc:chain_pause#2', boundary: 'rpc', fromMs: 10_000, untilMs: 20_000 });
+    expect(parseFaultFlag('api:relayer_drain=1,until=5s')).toMatchObject({ kind: 'relayer_drain', relayer: 1, balanceWei: 0n, fromMs: 0, untilMs: 5_000 });
+    const scenario = scenarioFromFlags({ faults: ['personal_server:personal_server_restart,from=1s,until=2s', 'storage:reset'], duration: '45s' });
+    expect([scenario.faults.length, scenario.processFaults.length, scenario.durationMs]).toEqual([1, 1, 45_000]);
+  });
+
+  it('error: names the field and what it accepts', () => {
+    const cases: Array<[unknown, string]> = [
+      [{ name: 's', faults: [{ kind: 'chain_pause', from: '1s' }] }, 'x.json: faults[0].until must be a duration: when the chain_pause ends (a process fault is always undone), got nothing'],
+      [{ name: 's', faults: [{ kind: 'chain_pause', boundary: 'storage', until: '1s' }] }, "x.json: faults[0].boundary must be rpc (a chain_pause breaks that boundary) or absent, got 'storage'"],
+      [{ name: 's', faults: [{ kind: 'chain_pause', rate: 0.5, until: '1s' }] }, 'x.json: faults[0].rate is not a known key here; accepted: kind, name, boundary, from, until'],
+      [{ name: 's', faults: [{ kind: 'relayer_drain', relayer: -1, until: '1s' }] }, 'x.json: faults[0].relayer must be an integer in [0, 999], got -1'],
+      [{ name: 's', faults: [{ kind: 'relayer_drain', balance: 'lots', until: '1s' }] }, "x.json: faults[0].balance must be an amount in ether units (e.g. 0.01, up to 18 decimals) in [0, 1000000], got 'lots'"],
+      [
+        { name: 's', faults: [{ name: 'a', kind: 'chain_pause', from: '1s', until: '5s' }, { name: 'b', kind: 'chain_pause', from: '4s', until: '6s' }] },
+        'x.json: faults a and b must be windows that do not overlap (two chain_pause faults at once), got [1000,5000,4000,6000]',
+      ],
+      [{ name: 's', duration: '0s', faults: [{ kind: 'chain_pause', until: '1s' }] }, "x.json: duration must be a duration (e.g. 500ms, 90s, 2m) in [1s, 30d], got '0s'"],
+    ];
+    for (const [value, message] of cases) expect(configError(() => parseScenario(value, 'x.json'))).toBe(message);
+    expect(configError(() => parseFaultFlag('rpc:chain_pause=now,until=1s'))).toBe("--fault 'rpc:chain_pause=now,until=1s': chain_pause must be given without a value (its options follow as <key>=<value>), got 'chain_pause=now'");
+    // Drains of two different relayers may overlap.
+    expect(parseScenario({ name: 's', faults: [{ kind: 'relayer_drain', relayer: 0, until: '5s' }, { kind: 'relayer_drain', relayer: 1, until: '5s' }] }, 'x.json').processFaults).toHaveLength(2);
+  });
+});
+
+describe('scenario time', () => {
+  const scenario = parseScenario(
+    { name: 't', faults: [{ kind: 'status', status: 503, boundary: 'storage', from: '10s', until: '40s' }, { kind: 'chain_pause', from: '5s', until: '50s' }, { kind: 'reset', boundary: 'api' }] },
+    't.json',
+  );
+
+  it('runs until the last window ends plus a 20 s tail, at least 30 s, unless the scenario says', () => {
+    expect([lastWindowEndMs(scenario), scenarioDurationMs(scenario)]).toEqual([50_000, 70_000]);
+    const whole = parseScenario({ name: 'w', faults: [{ kind: 'reset', boundary: 'api' }] }, 'w.json');
+    expect([lastWindowEndMs(whole), scenarioDurationMs(whole)]).toEqual([undefined, 30_000]);
+    expect(scenarioDurationMs({ ...whole, durationMs: 12_000 })).toBe(12_000);
+  });
+
+  it('scales windows and the duration, not the faults themselves', () => {
+    const quick = scaleScenarioTime(scenario, 0.25);
+    expect(quick.faults.map((f) => [f.fromMs, f.untilMs])).toEqual([[2_500, 10_000], [undefined, undefined]]);
+    expect(quick.processFaults.map((f) => [f.fromMs, f.untilMs])).toEqual([[1_250, 12_500]]);
+    expect([quick.durationMs, quick.faults[0]!.kind === 'status' && quick.faults[0]!.status]).toEqual([17_500, 503]);
+    expect(scaleScenarioTime(scenario, 1)).toBe(scenario);
+    expect(configError(() => scaleScenarioTime(scenario, 0))).toBe('Expected a time scale above 0, got 0');
+  });
+});
+
+describe('parseExpectationFlag', () => {
+  it('reads <metric><op><value> for survival and run metrics, naming the flag', () => {
+    expect(parseExpectationFlag('recovery<5s', '--threshold')).toEqual({ expression: 'recovery<5s', metric: 'recovery', op: '<', value: 5_000, source: "--threshold 'recovery<5s'" });
+    expect(parseExpectationFlag('e2e.p95 < 30s', '--threshold')).toMatchObject({ metric: 'e2e.p95', value: 30_000 });
+    expect(configError(() => parseExpectationFlag('fast', '--threshold'))).toBe("flags: --threshold must be <metric><op><value>, e.g. 'recovery<10s', got 'fast'");
   });
 });

@@ -1,7 +1,9 @@
 /**
  * Fault scenarios as data: a JSON file, or `--fault` flags, parsed once into frozen, typed values.
  * A scenario says which boundaries get which faults and what the run must show to pass; the
- * harness starts one fault proxy per boundary and evaluates the expectations.
+ * harness starts one fault proxy per boundary endpoint, injects the process faults
+ * (`personal_server_restart`, `relayer_drain`, `chain_pause`: readProcessFault.ts) into the local
+ * stack, and evaluates the expectations (MS-06).
  *
  * File (keys in snake_case; durations as text such as `500ms`, `10s`, `1m30s`, or a number of ms):
  * ```json
@@ -10,23 +12,31 @@
  *   "description": "What it simulates (JSON has no comments).",
  *   "boundary": "storage",
  *   "seed": 1,
- *   "faults": [{ "kind": "status", "status": 503, "rate": 0.1, "from": "10s", "until": "40s", "method": "PUT" }],
+ *   "duration": "60s",
+ *   "faults": [
+ *     { "kind": "status", "status": 503, "rate": 0.1, "from": "10s", "until": "40s", "method": "PUT" },
+ *     { "kind": "chain_pause", "from": "20s", "until": "25s" }
+ *   ],
  *   "expect": { "success_rate": ">=0.95", "recovery": "<10s", "unaccounted": 0 }
  * }
  * ```
  * Flag: `<boundary>:<kind>[=<value>][,<key>=<value>…]`, the same keys, lists joined with `|`:
  * `storage:status=503,rate=0.1,from=10s,until=40s`, `rpc:latency=200ms,jitter=50ms,rpc_method=eth_sendRawTransaction`,
- * `personal_server:rate_limit=2s,path=/operations`, `api:reset=after_upstream,path=/api/relay`, `storage:truncate=0.5`.
+ * `personal_server:rate_limit=2s,path=/operations`, `api:reset=after_upstream,path=/api/relay`, `storage:truncate=0.5`,
+ * `rpc:chain_pause,from=20s,until=25s`, `api:relayer_drain=0,until=30s`.
  */
 import { readFileSync } from 'node:fs';
-import { duration, integer, oneOf, type FieldParser } from '../config/parsers.ts';
+import { duration, integer, oneOf } from '../config/parsers.ts';
 import { ConfigError } from '../errors.ts';
 import { parseThreshold, type Threshold } from '../metrics/thresholds.ts';
-import { BOUNDARIES, FAULT_KINDS, FAULT_MOMENTS, type Boundary, type FaultKind, type FaultSpec } from './faultSpec.ts';
+import { BOUNDARIES, FAULT_KINDS, FAULT_MOMENTS, PROCESS_FAULT_BOUNDARY, PROCESS_FAULT_KINDS, type Boundary, type FaultKind, type FaultSpec, type ProcessFaultKind } from './faultSpec.ts';
 import { compileFaults } from './planFaults.ts';
+import { checkProcessFaultOverlaps, readProcessFault, type ScenarioProcessFault } from './readProcessFault.ts';
+import { Reader, show } from './scenarioReader.ts';
 
 /** A fault of a scenario: its boundary and name are always set. */
 export type ScenarioFault = Readonly<FaultSpec & { name: string; boundary: Boundary }>;
+export type { ScenarioProcessFault } from './readProcessFault.ts';
 
 /**
  * A pass/fail expectation, in the shape of a threshold. Its metric is one `parseThreshold` knows
@@ -46,14 +56,19 @@ export interface Scenario {
   readonly description: string;
   /** Seed of the proxies' random sources. */
   readonly seed: number;
+  /** Faults the fault proxies inject, one proxy per boundary. */
   readonly faults: readonly ScenarioFault[];
+  /** Faults of the local stack's processes, injected by the harness (local target only). */
+  readonly processFaults: readonly ScenarioProcessFault[];
+  /** How long arrivals run, when the scenario says; see {@link scenarioDurationMs} for the default. */
+  readonly durationMs: number | undefined;
   readonly expect: readonly Expectation[];
   /** File path, or `flags`. */
   readonly source: string;
 }
 
 /** Keys of a scenario file, of every fault, and of each kind of fault (documented in milestones/ms-06/scenarios/README.md). */
-export const SCENARIO_KEYS = ['name', 'description', 'boundary', 'seed', 'faults', 'expect'] as const;
+export const SCENARIO_KEYS = ['name', 'description', 'boundary', 'seed', 'duration', 'faults', 'expect'] as const;
 export const FAULT_COMMON_KEYS = ['kind', 'name', 'boundary', 'rate', 'from', 'until', 'method', 'path', 'path_regex', 'rpc_method'] as const;
 export const FAULT_KIND_KEYS: Readonly<Record<FaultKind, readonly string[]>> = {
   latency: ['ms', 'jitter', 'p50', 'p95'],
@@ -64,17 +79,23 @@ export const FAULT_KIND_KEYS: Readonly<Record<FaultKind, readonly string[]>> = {
   truncate: ['keep_bytes', 'keep_fraction'],
 };
 /** In the flag form, the value after `<kind>=` sets this key. */
-const MAIN_KEY: Record<FaultKind, string> = {
+const MAIN_KEY: Record<FaultKind | ProcessFaultKind, string | undefined> = {
   latency: 'ms',
   status: 'status',
   rate_limit: 'retry_after',
   reset: 'when',
   blackhole: 'when',
   truncate: 'keep_fraction',
+  personal_server_restart: undefined,
+  relayer_drain: 'relayer',
+  chain_pause: undefined,
 };
+const ALL_KINDS = [...FAULT_KINDS, ...PROCESS_FAULT_KINDS] as const;
+const isProcessKind = (kind: string): kind is ProcessFaultKind => (PROCESS_FAULT_KINDS as readonly string[]).includes(kind);
 
 const DAY_MS = 86_400_000;
 const WINDOW = duration(0, 30 * DAY_MS);
+const RUN = duration(1_000, 30 * DAY_MS);
 const DELAY = duration(0, 10 * 60_000);
 const RETRY_AFTER = duration(0, DAY_MS);
 const STATUS = integer(400, 599, 'status');
@@ -82,84 +103,19 @@ const SEED = integer(0, 2 ** 32 - 1, 'seed');
 const KEEP_BYTES = integer(0, 2 ** 31, 'bytes');
 const NAME = /^[A-Za-z0-9][\w.:#-]{0,99}$/;
 
-const show = (value: unknown): string => {
-  if (value === undefined) return 'nothing';
-  const text = typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
-};
 
-/** Builds errors that name the source, the field and what it accepts. */
-class Reader {
-  constructor(readonly source: string) {}
-
-  fail(field: string, expected: string, got: unknown): never {
-    throw new ConfigError(`${this.source}: ${field} must be ${expected}, got ${show(got)}`, { code: 'SCENARIO_INVALID' });
-  }
-
-  /** JSON numbers are taken as is (ms for durations); text goes through the config parser. */
-  parse<T extends number | string>(value: unknown, parser: FieldParser<T>, field: string): T {
-    if (typeof value === 'number' && parser.kind === 'duration') {
-      // A duration as a number is ms; run it through the parser's range check via its text.
-      if (Number.isInteger(value) && value >= 0) {
-        const result = parser.parse(`${value}ms`);
-        if (result.ok) return result.value;
-      }
-      return this.fail(field, `${parser.expected}, or a whole number of ms`, value);
-    }
-    if (typeof value !== 'string' && typeof value !== 'number') return this.fail(field, parser.expected, value);
-    const result = parser.parse(String(value).trim());
-    if (!result.ok) return this.fail(field, parser.expected, value);
-    return result.value;
-  }
-
-  rate(value: unknown, field: string): number {
-    const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
-    const percent = text.endsWith('%');
-    const n = /^(\d+(\.\d*)?|\.\d+)%?$/.test(text) ? Number(percent ? text.slice(0, -1) : text) / (percent ? 100 : 1) : Number.NaN;
-    return n >= 0 && n <= 1 ? n : this.fail(field, 'a probability in [0, 1] (e.g. 0.1) or a percent (10%)', value);
-  }
-
-  text(value: unknown, field: string, pattern?: RegExp, expected = 'a non-empty string'): string {
-    if (typeof value !== 'string' || value.trim() === '' || (pattern && !pattern.test(value))) return this.fail(field, expected, value);
-    return value;
-  }
-
-  /** A string, a JSON array of strings, or (flags) a `|`-separated list. */
-  list(value: unknown, field: string, pattern: RegExp, expected: string): readonly string[] {
-    const items = typeof value === 'string' ? value.split('|') : Array.isArray(value) ? value : undefined;
-    if (!items || items.length === 0 || !items.every((item) => typeof item === 'string' && pattern.test(item))) {
-      return this.fail(field, `${expected} (a list: a JSON array, or joined with |)`, value);
-    }
-    return Object.freeze([...(items as string[])]);
-  }
-
-  record(value: unknown, field: string): Record<string, unknown> {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return this.fail(field === '' ? 'the scenario' : field, 'an object', value);
-    return value as Record<string, unknown>;
-  }
-
-  /** An object whose keys are all among `keys`. */
-  object(value: unknown, field: string, keys: readonly string[]): Record<string, unknown> {
-    this.record(value, field);
-    for (const key of Object.keys(value as object)) {
-      if (keys.includes(key)) continue;
-      throw new ConfigError(`${this.source}: ${field === '' ? '' : `${field}.`}${key} is not a known key here; accepted: ${keys.join(', ')}`, {
-        code: 'SCENARIO_INVALID',
-      });
-    }
-    return value as Record<string, unknown>;
-  }
-}
-
-function readFault(reader: Reader, raw: Record<string, unknown>, field: string, index: number, defaultBoundary: Boundary | undefined): ScenarioFault {
+function readFault(reader: Reader, raw: Record<string, unknown>, field: string, index: number, defaultBoundary: Boundary | undefined): ScenarioFault | ScenarioProcessFault {
   const at = (key: string): string => (field === '' ? key : `${field}.${key}`);
-  const kind = reader.parse(raw.kind, oneOf(FAULT_KINDS), at('kind'));
+  const kind = reader.parse(raw.kind, oneOf(ALL_KINDS), at('kind'));
+  const nameOf = (boundary: Boundary): string =>
+    raw.name === undefined ? `${boundary}:${kind}#${index}` : reader.text(raw.name, at('name'), NAME, 'a name of letters, digits and . _ : # - (at most 100)');
+  if (isProcessKind(kind)) return readProcessFault(reader, raw, { field, kind, name: nameOf(PROCESS_FAULT_BOUNDARY[kind]) });
   reader.object(raw, field, [...FAULT_COMMON_KEYS, ...FAULT_KIND_KEYS[kind]]);
   const boundary =
     raw.boundary !== undefined
       ? reader.parse(raw.boundary, oneOf(BOUNDARIES), at('boundary'))
       : (defaultBoundary ?? reader.fail(at('boundary'), `one of ${BOUNDARIES.join(', ')} (here or at the scenario's top level)`, undefined));
-  const name = raw.name === undefined ? `${boundary}:${kind}#${index}` : reader.text(raw.name, at('name'), NAME, 'a name of letters, digits and . _ : # - (at most 100)');
+  const name = nameOf(boundary);
 
   const common: Record<string, unknown> = { kind, name, boundary };
   if (raw.rate !== undefined) common.rate = reader.rate(raw.rate, at('rate'));
@@ -278,22 +234,29 @@ export function parseScenario(value: unknown, source: string): Scenario {
   const description = raw.description === undefined ? '' : reader.text(raw.description, 'description');
   const boundary = raw.boundary === undefined ? undefined : reader.parse(raw.boundary, oneOf(BOUNDARIES), 'boundary');
   const seed = raw.seed === undefined ? 1 : reader.parse(raw.seed, SEED, 'seed');
+  const durationMs = raw.duration === undefined ? undefined : reader.parse(raw.duration, RUN, 'duration');
   if (!Array.isArray(raw.faults) || raw.faults.length === 0) return reader.fail('faults', 'a non-empty array of faults', raw.faults);
   const faults = raw.faults.map((fault: unknown, index) => {
     const field = `faults[${index}]`;
     return readFault(reader, reader.record(fault, field), field, index, boundary);
   });
-  return finish({ name, description, seed, faults, expect: readExpectations(reader, raw.expect), source });
+  return finish({ name, description, seed, durationMs, faults, expect: readExpectations(reader, raw.expect), source });
 }
 
-function finish(scenario: Omit<Scenario, 'faults'> & { faults: ScenarioFault[] }): Scenario {
+const isProcessFault = (fault: ScenarioFault | ScenarioProcessFault): fault is ScenarioProcessFault => isProcessKind(fault.kind);
+
+function finish(scenario: Omit<Scenario, 'faults' | 'processFaults'> & { faults: Array<ScenarioFault | ScenarioProcessFault> }): Scenario {
+  const reader = new Reader(scenario.source);
   const names = new Set<string>();
   for (const [index, fault] of scenario.faults.entries()) {
-    if (names.has(fault.name)) new Reader(scenario.source).fail(`faults[${index}].name`, 'unique within the scenario', fault.name);
+    if (names.has(fault.name)) reader.fail(`faults[${index}].name`, 'unique within the scenario', fault.name);
     names.add(fault.name);
   }
-  compileFaults(scenario.faults); // the proxy's own checks, so a scenario that parses also starts
-  return Object.freeze({ ...scenario, faults: Object.freeze(scenario.faults) });
+  const proxyFaults = scenario.faults.filter((fault): fault is ScenarioFault => !isProcessFault(fault));
+  const processFaults = scenario.faults.filter(isProcessFault);
+  compileFaults(proxyFaults); // the proxy's own checks, so a scenario that parses also starts
+  checkProcessFaultOverlaps(reader, processFaults);
+  return Object.freeze({ ...scenario, faults: Object.freeze(proxyFaults), processFaults: Object.freeze(processFaults) });
 }
 
 /**
@@ -325,16 +288,18 @@ export function loadScenarioFile(path: string): Scenario {
  * @example
  * parseFaultFlag('storage:status=503,rate=0.1,from=10s,until=40s');
  */
-export function parseFaultFlag(flag: string, index = 0): ScenarioFault {
+export function parseFaultFlag(flag: string, index = 0): ScenarioFault | ScenarioProcessFault {
   const reader = new Reader(`--fault '${flag}'`);
   const colon = flag.indexOf(':');
   if (colon === -1) return reader.fail('the flag', `<boundary>:<kind>[=<value>][,<key>=<value>…] with boundary one of ${BOUNDARIES.join(', ')}`, flag);
   const boundary = reader.parse(flag.slice(0, colon).trim(), oneOf(BOUNDARIES), 'boundary');
   const [head = '', ...rest] = flag.slice(colon + 1).split(',');
   const eq = head.indexOf('=');
-  const kind = reader.parse((eq === -1 ? head : head.slice(0, eq)).trim(), oneOf(FAULT_KINDS), 'kind');
+  const kind = reader.parse((eq === -1 ? head : head.slice(0, eq)).trim(), oneOf(ALL_KINDS), 'kind');
   const raw: Record<string, unknown> = { kind, boundary };
-  if (eq !== -1) raw[MAIN_KEY[kind]] = head.slice(eq + 1).trim();
+  const mainKey = MAIN_KEY[kind];
+  if (eq !== -1 && mainKey === undefined) reader.fail(kind, 'given without a value (its options follow as <key>=<value>)', head);
+  if (eq !== -1) raw[mainKey!] = head.slice(eq + 1).trim();
   for (const item of rest) {
     const at = item.indexOf('=');
     const key = (at === -1 ? item : item.slice(0, at)).trim();
@@ -357,23 +322,23 @@ export function scenarioFromFlags({
   expect = [],
   name = 'flags',
   seed = 1,
+  duration,
 }: {
   faults: readonly string[];
   expect?: readonly string[];
   name?: string;
   seed?: number;
+  /** How long arrivals run, as text (`60s`); default see {@link scenarioDurationMs}. */
+  duration?: string;
 }): Scenario {
   const reader = new Reader('flags');
   if (faults.length === 0) reader.fail('--fault', 'given at least once', faults);
-  const expectations = expect.map((expression) => {
-    const match = /^\s*([^<>=!\s]+)\s*([<>=!].*)$/.exec(expression);
-    if (!match) return reader.fail('--expect', "<metric><op><value>, e.g. 'recovery<10s'", expression);
-    return parseExpectation(match[1]!, match[2]!, `--expect '${expression}'`);
-  });
+  const expectations = expect.map((expression) => parseExpectationFlag(expression, '--expect'));
   return finish({
     name,
     description: '',
     seed: reader.parse(seed, SEED, 'seed'),
+    durationMs: duration === undefined ? undefined : reader.parse(duration, RUN, '--duration'),
     faults: faults.map((flag, index) => parseFaultFlag(flag, index)),
     expect: Object.freeze(expectations),
     source: 'flags',
@@ -381,6 +346,64 @@ export function scenarioFromFlags({
 }
 
 /** The faults of `scenario` at `boundary`, in order (those one proxy injects). */
-export function faultsFor(scenario: Scenario, boundary: Boundary): readonly ScenarioFault[] {
+export function faultsFor(scenario: Pick<Scenario, 'faults'>, boundary: Boundary): readonly ScenarioFault[] {
   return scenario.faults.filter((fault) => fault.boundary === boundary);
+}
+
+/**
+ * Parses a `<metric><op><value>` flag (`--expect`, or MS-06's `--threshold`) into an expectation:
+ * a survival metric or any threshold metric.
+ *
+ * @example
+ * parseExpectationFlag('recovery<10s', '--threshold'); // { metric: 'recovery', op: '<', value: 10_000, … }
+ */
+export function parseExpectationFlag(expression: string, flag: string): Expectation {
+  const match = /^\s*([^<>=!\s]+)\s*([<>=!].*)$/.exec(expression);
+  if (!match) return new Reader('flags').fail(flag, "<metric><op><value>, e.g. 'recovery<10s'", expression);
+  return parseExpectation(match[1]!, match[2]!, `${flag} '${expression}'`);
+}
+
+/** Time the run gets after the last fault window ends, by default: room for the recovery to show. */
+export const DEFAULT_TAIL_MS = 20_000;
+/** Shortest default run. */
+export const MIN_DEFAULT_DURATION_MS = 30_000;
+
+/**
+ * End of the last fault window (ms after the load started) over every fault that has one, or
+ * undefined when none ends (every fault lasts the whole run): the moment recovery is timed from.
+ */
+export function lastWindowEndMs(scenario: Pick<Scenario, 'faults' | 'processFaults'>): number | undefined {
+  const ends = [...scenario.faults, ...scenario.processFaults].map((fault) => fault.untilMs).filter((until): until is number => until !== undefined);
+  return ends.length === 0 ? undefined : Math.max(...ends);
+}
+
+/**
+ * How long arrivals run: the scenario's `duration`, else the end of the last fault window plus
+ * {@link DEFAULT_TAIL_MS}, at least {@link MIN_DEFAULT_DURATION_MS}.
+ */
+export function scenarioDurationMs(scenario: Pick<Scenario, 'faults' | 'processFaults' | 'durationMs'>): number {
+  return scenario.durationMs ?? Math.max(MIN_DEFAULT_DURATION_MS, (lastWindowEndMs(scenario) ?? 0) + DEFAULT_TAIL_MS);
+}
+
+/**
+ * The scenario with its time axis multiplied by `factor`: fault windows and its duration, the
+ * default one included (delays, `retry_after` and the expectations stay as they are). `--quick`
+ * runs scenarios at 0.25.
+ *
+ * @example
+ * scaleScenarioTime(scenario, 0.25); // from 10s–40s to 2.5s–10s
+ */
+export function scaleScenarioTime(scenario: Scenario, factor: number): Scenario {
+  if (!(Number.isFinite(factor) && factor > 0)) throw new ConfigError(`Expected a time scale above 0, got ${factor}`, { code: 'SCENARIO_INVALID' });
+  if (factor === 1) return scenario;
+  const scale = (ms: number): number => Math.round(ms * factor);
+  const window = <T extends { fromMs?: number; untilMs?: number }>(fault: T): T =>
+    Object.freeze({ ...fault, ...(fault.fromMs !== undefined ? { fromMs: scale(fault.fromMs) } : {}), ...(fault.untilMs !== undefined ? { untilMs: scale(fault.untilMs) } : {}) });
+  return Object.freeze({
+    ...scenario,
+    faults: Object.freeze(scenario.faults.map(window)),
+    processFaults: Object.freeze(scenario.processFaults.map(window)),
+    // The default duration (last window + tail) is scaled too, so the tail shrinks with the windows.
+    durationMs: scale(scenarioDurationMs(scenario)),
+  });
 }

@@ -435,6 +435,23 @@ describe('startFaultProxy', () => {
       expect([await statusAt(9_999), await statusAt(10_000), await statusAt(19_999), await statusAt(20_000)]).toEqual([200, 503, 503, 200]);
     });
 
+
+    it('forwards untouched until armed, then counts windows from arm()', async () => {
+      let now = 1_000_000;
+      const p = await proxy([{ kind: 'status', status: 503, fromMs: 0, untilMs: 5_000 }], { clock: () => now, armed: false });
+      const status = async (): Promise<number> => {
+        const res = await fetch(`${p.url}/empty`);
+        await res.arrayBuffer();
+        return res.status;
+      };
+      now += 60_000;
+      const before = await status();
+      p.arm();
+      const inWindow = await status();
+      now += 5_000;
+      expect([before, inWindow, await status()]).toEqual([200, 503, 200]);
+      expect(p.stats()).toMatchObject({ requests: 3, untouched: 2, injected: 1, faults: [{ seen: 1, injected: 1 }] });
+    });
     it('matches by path glob and by the JSON-RPC methods of a body, forwarding bodies it read unchanged', async () => {
       const p = await proxy(
         [

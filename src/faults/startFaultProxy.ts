@@ -47,6 +47,11 @@ export interface StartFaultProxyParameters {
   maxRpcBodyBytes?: number;
   /** Shown in logs, e.g. the boundary. */
   name?: string;
+  /**
+   * Default true. False: every request is forwarded untouched until `arm()`, and fault windows
+   * count from then (MS-06 starts its proxies before the stack and arms them when the load starts).
+   */
+  armed?: boolean;
   logger: Logger;
 }
 
@@ -88,6 +93,8 @@ export interface FaultProxy {
   port: number;
   /** A snapshot of the counters. */
   stats(): FaultProxyStats;
+  /** Starts injecting: fault windows count from now. A no-op on an armed proxy. */
+  arm(): void;
   /** Closes the listener and every connection (held ones too) and upstream sockets. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -141,6 +148,7 @@ export async function startFaultProxy(params: StartFaultProxyParameters): Promis
     ca,
     maxRpcBodyBytes = 8 * 1024 ** 2,
     name,
+    armed: startArmed = true,
     logger,
   } = params;
   const targetUrl = parseTarget(target);
@@ -167,6 +175,7 @@ export async function startFaultProxy(params: StartFaultProxyParameters): Promis
   };
 
   let stopped = false;
+  let armed = startArmed;
   let startedAt = clock();
   const sockets = new Set<Socket>();
   const delays = new Set<{ timer: NodeJS.Timeout; resolve: (elapsed: boolean) => void }>();
@@ -351,6 +360,10 @@ export async function startFaultProxy(params: StartFaultProxyParameters): Promis
     const q = rawUrl.indexOf('?');
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
     const method = (req.method ?? 'GET').toUpperCase();
+    if (!armed) {
+      counters.untouched++;
+      return forward(req, res, undefined, 'pass', undefined);
+    }
     const elapsedMs = clock() - startedAt;
     let head: { chunks: Buffer[]; complete: boolean } | undefined;
     let rpcMethods: string[] | undefined;
@@ -432,6 +445,12 @@ export async function startFaultProxy(params: StartFaultProxyParameters): Promis
     url,
     port: actualPort,
     stats,
+    arm() {
+      if (armed) return;
+      armed = true;
+      startedAt = clock();
+      log.info('fault proxy armed');
+    },
     stop() {
       stopping ??= (async () => {
         stopped = true;

@@ -230,7 +230,8 @@ export function mergeThresholds(defaults: readonly Threshold[], overrides: reado
   return merged;
 }
 
-function compare(actual: number, op: ThresholdOp, value: number): boolean {
+/** Whether `actual <op> value` holds. */
+export function compare(actual: number, op: ThresholdOp, value: number): boolean {
   switch (op) {
     case '<':
       return actual < value;

@@ -6,12 +6,10 @@
  */
 import { MILESTONE_THRESHOLDS } from './thresholds.ts';
 import { STEP_NAMES, type StepName } from '../flow.ts';
-import { loadMilestoneConfig, milestoneProgram } from '../cli/milestoneCli.ts';
 import { intFlag } from '../cli/flagParsers.ts';
 import type { FlowResult } from '../flow.ts';
 import type { ClosedLoadModel } from '../load/types.ts';
-import { runLoadTest } from '../run/runLoadTest.ts';
-import { dryRun } from '../run/dryRun.ts';
+import { defineMilestone, runMilestone } from './defineMilestone.ts';
 
 const STEP_LABELS: Record<StepName, string> = {
   encrypt: 'Derive key + encrypt data',
@@ -52,33 +50,34 @@ export function formatFlowDetails(result: FlowResult): string[] {
   ];
 }
 
-export async function runSingleFlowMilestone(argv: readonly string[]): Promise<number> {
-  const program = milestoneProgram('test-single-e2e', 'MS-02: one complete data-portability flow, end to end, each step timed', (c) =>
-    c.option('--user-index <n>', 'HD index of the user wallet (default 0)', intFlag('--user-index', 0, 2 ** 31 - 1), 0),
-  );
-  program.parse(argv as string[]);
-  const opts = program.opts<{ userIndex: number; threshold: string[] }>();
-  const config = loadMilestoneConfig(program, { users: 1, concurrency: 1 });
-  const out = process.stdout;
-  const model: ClosedLoadModel = { kind: 'closed', users: 1, iterations: 1, firstUserIndex: opts.userIndex };
-  if (program.opts<{ dryRun?: boolean }>().dryRun) return await dryRun({ milestone: 'ms-02', defaultThresholds: MILESTONE_THRESHOLDS['ms-02'], config, model, thresholds: opts.threshold });
-  const { exitCode } = await runLoadTest({
-    defaultThresholds: MILESTONE_THRESHOLDS['ms-02'],
-    milestone: 'ms-02',
-    title: 'Milestone 2: Single E2E Flow',
-    config,
-    model,
-    thresholds: opts.threshold,
-    intro: [`👤 one flow, user index ${opts.userIndex} · data ${config.data.size} · relay ${config.relay.mode} · inference ${config.inference.mode}`],
-    // One user: fund exactly one wallet in direct mode.
-    funding: { poolSize: 1, workers: 1, batchSize: 1 },
-    // MS-02's own output: each step as it ends, then the flow's details.
-    reporters: [
-      {
-        onStep: (_flowId, step, took, ok) => void out.write(`${formatStepLine(step, took, ok)}\n`),
-        onFlowFinished: (result) => void out.write(`${formatFlowDetails(result).join('\n')}\n`),
-      },
-    ],
-  });
-  return exitCode;
+export const ms02 = defineMilestone<{ userIndex: number }>({
+  id: 'ms-02',
+  command: 'test-single-e2e',
+  description: 'MS-02: one complete data-portability flow, end to end, each step timed',
+  title: 'Milestone 2: Single E2E Flow',
+  loadFields: [],
+  thresholds: MILESTONE_THRESHOLDS['ms-02'],
+  options: (c) => c.option('--user-index <n>', 'HD index of the user wallet (default 0)', intFlag('--user-index', 0, 2 ** 31 - 1), 0),
+  defaults: () => ({ load: { model: 'closed', users: 1, concurrency: 1 } }),
+  model: ({ own }): ClosedLoadModel => ({ kind: 'closed', users: 1, iterations: 1, firstUserIndex: own.userIndex }),
+  run: ({ config, own }) => {
+    const out = process.stdout;
+    return {
+      intro: [`👤 one flow, user index ${own.userIndex} · data ${config.data.size} · relay ${config.relay.mode} · inference ${config.inference.mode}`],
+      // One user: fund exactly one wallet in direct mode.
+      funding: { poolSize: 1, workers: 1, batchSize: 1 },
+      // MS-02's own output: each step as it ends, then the flow's details.
+      reporters: [
+        {
+          onStep: (_flowId, step, took, ok) => void out.write(`${formatStepLine(step, took, ok)}\n`),
+          onFlowFinished: (result) => void out.write(`${formatFlowDetails(result).join('\n')}\n`),
+        },
+      ],
+    };
+  },
+});
+
+/** MS-02's main: `npx tsx milestones/ms-02/test-single-e2e.ts`. */
+export function runSingleFlowMilestone(argv: readonly string[]): Promise<number> {
+  return runMilestone(ms02, argv);
 }

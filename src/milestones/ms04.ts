@@ -4,97 +4,94 @@
  *
  * - phased (default): concurrent users ramp from 0 to `--concurrency` over `--ramp-up`, hold for
  *   `--sustain`, ramp back to 0 over `--ramp-down`; every flow is a new user (fresh HD wallet) and
- *   `--users` caps the total. With `--rate` the phases ramp an arrival rate instead (open model,
- *   `--concurrency` then caps the flows in flight and arrivals beyond it are dropped).
+ *   `--users` caps the total. With a rate (`--rate` / `VANA_RATE`) the phases ramp an arrival rate
+ *   instead (open model): `--max-in-flight` caps the flows in flight and arrivals beyond it are
+ *   dropped.
  * - batched (`--batch-size`): `--users` flows in batches, each batch started together, the next
  *   `--delay` after the previous one has finished.
  *
  * The run ends when the timeline ends or `--users` flows were scheduled, whichever is first.
  * Per-phase figures, errors by step and class, retries and breaker counts are in the report.
  */
-import { MILESTONE_THRESHOLDS } from './thresholds.ts';
-import { loadMilestoneConfig, milestoneProgram } from '../cli/milestoneCli.ts';
-import { durationFlag, durationMs, intFlag, numberFlag } from '../cli/flagParsers.ts';
+import { durationFlag, durationMs, intFlag } from '../cli/flagParsers.ts';
+import type { ConfigSource } from '../config/loadConfig.ts';
+import type { ConfigKey, VanaLoadConfig } from '../config/schema.ts';
 import type { LoadModel, LoadPhase } from '../load/types.ts';
-import { runLoadTest } from '../run/runLoadTest.ts';
-import { dryRun } from '../run/dryRun.ts';
+import { formatDuration } from '../util/format.ts';
+import { defineMilestone, runMilestone } from './defineMilestone.ts';
+import { MILESTONE_THRESHOLDS } from './thresholds.ts';
 
 interface Ms04Options {
-  users: number;
-  concurrency: number;
-  rampUp: string;
-  sustain: string;
-  rampDown: string;
-  rate?: number;
   batchSize?: number;
   delay: string;
-  threshold: string[];
 }
 
-/** The load model of MS-04's flags; exported for tests. */
-export function ms04Model(opts: Omit<Ms04Options, 'threshold'>): LoadModel {
-  if (opts.batchSize !== undefined) {
-    return { kind: 'batched', users: opts.users, batchSize: opts.batchSize, delayMs: durationMs(opts.delay) };
-  }
-  const unit: LoadPhase['unit'] = opts.rate === undefined ? 'users' : 'rate';
-  const peak = opts.rate ?? opts.concurrency;
+/** The README's defaults. */
+export const MS04_DEFAULTS = { users: 200, concurrency: 20, rampUpMs: 5_000, sustainMs: 5_000, rampDownMs: 5_000, maxInFlight: 100 } as const;
+
+const userSet = (source: ConfigSource) => source !== 'default' && source !== 'caller';
+
+/** The load model of MS-04's config and flags; exported for tests. */
+export function ms04Model(load: Readonly<VanaLoadConfig['load']>, sources: Readonly<Record<ConfigKey, ConfigSource>>, own: Ms04Options): LoadModel {
+  if (own.batchSize !== undefined) return { kind: 'batched', users: load.users, batchSize: own.batchSize, delayMs: durationMs(own.delay) };
+  const byRate = userSet(sources['load.rate']);
+  const unit: LoadPhase['unit'] = byRate ? 'rate' : 'users';
+  const peak = byRate ? load.rate : load.concurrency;
   return {
     kind: 'phased',
     phases: [
-      { name: 'ramp_up', durationMs: durationMs(opts.rampUp), from: 0, to: peak, unit },
-      { name: 'sustain', durationMs: durationMs(opts.sustain), from: peak, to: peak, unit },
-      { name: 'ramp_down', durationMs: durationMs(opts.rampDown), from: peak, to: 0, unit },
+      { name: 'ramp_up', durationMs: load.rampUpMs, from: 0, to: peak, unit },
+      { name: 'sustain', durationMs: load.sustainMs, from: peak, to: peak, unit },
+      { name: 'ramp_down', durationMs: load.rampDownMs, from: peak, to: 0, unit },
     ].filter((phase) => phase.durationMs > 0),
-    maxInFlight: opts.concurrency,
-    totalUsers: opts.users,
+    maxInFlight: byRate ? load.maxInFlight : load.concurrency,
+    totalUsers: load.users,
   };
 }
 
-export async function runLoadPatternsMilestone(argv: readonly string[]): Promise<number> {
-  const program = milestoneProgram('test-load-patterns', 'MS-04: ramp-up / sustain / ramp-down (or batched) load with per-phase figures', (c) =>
+export const ms04 = defineMilestone<Ms04Options>({
+  id: 'ms-04',
+  command: 'test-load-patterns',
+  description: 'MS-04: ramp-up / sustain / ramp-down (or batched) load with per-phase figures',
+  title: 'Milestone 4: Load Pattern Testing',
+  loadFields: ['load.users', 'load.concurrency', 'load.rate', 'load.rampUpMs', 'load.sustainMs', 'load.rampDownMs', 'load.maxInFlight'],
+  thresholds: MILESTONE_THRESHOLDS['ms-04'],
+  options: (c) =>
     c
-      .option('--users <n>', 'total users (flows, one fresh wallet each); the run ends when they are used', intFlag('--users', 1, 10_000_000), 200)
-      .option('--concurrency <n>', 'peak concurrent users (phased) or in-flight cap (with --rate)', intFlag('--concurrency', 1, 100_000), 20)
-      .option('--ramp-up <duration>', 'time to ramp from 0 to the peak', durationFlag('--ramp-up'), '5s')
-      .option('--sustain <duration>', 'time held at the peak', durationFlag('--sustain'), '5s')
-      .option('--ramp-down <duration>', 'time to ramp from the peak back to 0', durationFlag('--ramp-down'), '5s')
-      .option('--rate <per-second>', 'ramp an arrival rate (flows/s) instead of concurrent users', numberFlag('--rate', 0.001, 100_000))
       .option('--batch-size <n>', 'batched pattern: flows started together per batch', intFlag('--batch-size', 1, 100_000))
       .option('--delay <duration>', 'batched pattern: pause after a batch has finished', durationFlag('--delay'), '2s'),
-  );
-  program.parse(argv as string[]);
-  const opts = program.opts<Ms04Options>();
-  const model = ms04Model(opts);
-  const config = loadMilestoneConfig(program, {
-    users: opts.users,
-    concurrency: opts.concurrency,
-    maxInFlight: opts.concurrency,
-    rampUp: opts.rampUp,
-    sustain: opts.sustain,
-    rampDown: opts.rampDown,
-    loadModel: model.kind === 'batched' ? 'closed' : 'phased',
-    ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
-  });
-  const pattern =
-    model.kind === 'batched'
-      ? `batched: ${opts.users} users in batches of ${opts.batchSize}, ${opts.delay} between batches`
-      : `phased: ramp-up ${opts.rampUp} → sustain ${opts.sustain} at ${opts.rate === undefined ? `${opts.concurrency} concurrent users` : `${opts.rate}/s`} → ramp-down ${opts.rampDown}; at most ${opts.users} users`;
-  if (program.opts<{ dryRun?: boolean }>().dryRun) return await dryRun({ milestone: 'ms-04', defaultThresholds: MILESTONE_THRESHOLDS['ms-04'], config, model, thresholds: opts.threshold });
-  const { exitCode, summary } = await runLoadTest({
-    defaultThresholds: MILESTONE_THRESHOLDS['ms-04'],
-    milestone: 'ms-04',
-    title: 'Milestone 4: Load Pattern Testing',
-    config,
-    model,
-    thresholds: opts.threshold,
-    intro: [`📈 ${pattern} · data ${config.data.size} · relay ${config.relay.mode} · inference ${config.inference.mode}`],
-  });
-  if (model.kind === 'phased' && !summary.interrupted) {
+  descriptions: {
+    'load.users': 'Total users (flows, one fresh wallet each); the run ends when they are used.',
+    'load.concurrency': 'Peak concurrent users of the phases (unless a rate is given).',
+    'load.rate': 'Ramp an arrival rate (flows/s) to this peak instead of concurrent users.',
+    'load.rampUpMs': 'Time to ramp from 0 to the peak.',
+    'load.sustainMs': 'Time held at the peak.',
+    'load.rampDownMs': 'Time to ramp from the peak back to 0.',
+    'load.maxInFlight': 'With a rate: cap on flows in flight; arrivals beyond it are dropped and counted.',
+  },
+  defaults: () => ({ load: { model: 'phased', ...MS04_DEFAULTS } }),
+  model: ({ config, sources, own }) => ms04Model(config.load, sources, own),
+  run: ({ config, model, own }) => {
+    const { load } = config;
+    const pattern =
+      model.kind === 'batched'
+        ? `batched: ${load.users} users in batches of ${own.batchSize}, ${own.delay} between batches`
+        : `phased: ramp-up ${formatDuration(load.rampUpMs)} → sustain ${formatDuration(load.sustainMs)} at ${
+            model.kind === 'phased' && model.phases.some((p) => p.unit === 'rate') ? `${load.rate}/s (at most ${load.maxInFlight} in flight)` : `${load.concurrency} concurrent users`
+          } → ramp-down ${formatDuration(load.rampDownMs)}; at most ${load.users} users`;
+    return { intro: [`📈 ${pattern} · data ${config.data.size} · relay ${config.relay.mode} · inference ${config.inference.mode}`] };
+  },
+  after: (summary, { config, model }) => {
+    if (model.kind !== 'phased' || summary.interrupted) return;
     const ran = new Set(summary.phases.map((p) => p.name));
     const skipped = model.phases.filter((p) => !ran.has(p.name)).map((p) => p.name);
-    if (skipped.length > 0 && summary.counts.started >= opts.users) {
-      console.log(`ℹ️  All ${opts.users} users were used before ${skipped.join(' and ')}: raise --users or shorten the phases to see every phase.`);
+    if (skipped.length > 0 && summary.counts.started >= config.load.users) {
+      console.log(`ℹ️  All ${config.load.users} users were used before ${skipped.join(' and ')}: raise --users or shorten the phases to see every phase.`);
     }
-  }
-  return exitCode;
+  },
+});
+
+/** MS-04's main: `npx tsx milestones/ms-04/test-load-patterns.ts`. */
+export function runLoadPatternsMilestone(argv: readonly string[]): Promise<number> {
+  return runMilestone(ms04, argv);
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { VanaLoadError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
 import type { RunSummary, TimeseriesSample } from '../metrics/types.ts';
 import { buildHtmlCharts, type HtmlChart } from './htmlCharts.ts';
 import { buildHealthCharts, HEALTH_STYLE, healthBands, healthStatusText, renderHealthBanner, renderHealthTable } from './htmlHealth.ts';
@@ -191,7 +191,7 @@ export async function writeHtmlReport(dir: string, options: WriteHtmlReportOptio
 async function readSummary(dir: string): Promise<RunSummary> {
   const path = join(dir, 'summary.json');
   if (!existsSync(path)) {
-    throw new VanaLoadError(`Cannot write the HTML report: ${path} does not exist`, {
+    throw new ConfigError(`Cannot write the HTML report: ${path} does not exist`, {
       code: 'REPORT_INPUT_MISSING',
       metaMessages: [`directory: ${dir}`, 'fix: rebuild it from flows.jsonl with `vana-load report <dir>`, or pass the summary'],
     });
@@ -200,11 +200,11 @@ async function readSummary(dir: string): Promise<RunSummary> {
   try {
     parsed = JSON.parse(await readFile(path, 'utf8'));
   } catch (cause) {
-    throw new VanaLoadError(`Cannot write the HTML report: ${path} is not valid JSON`, { code: 'REPORT_INPUT_INVALID', cause });
+    throw new ConfigError(`Cannot write the HTML report: ${path} is not valid JSON`, { code: 'REPORT_INPUT_INVALID', cause });
   }
   const version = (parsed as { version?: unknown } | null)?.version;
   if (version !== 1) {
-    throw new VanaLoadError(`Expected summary.json version 1, got ${JSON.stringify(version)}`, {
+    throw new ConfigError(`Expected summary.json version 1, got ${JSON.stringify(version)}`, {
       code: 'REPORT_INPUT_INVALID',
       metaMessages: [`file: ${path}`],
     });
@@ -223,7 +223,7 @@ async function readTimeseries(path: string): Promise<{ samples: TimeseriesSample
       samples.push(JSON.parse(line) as TimeseriesSample);
     } catch (cause) {
       if (index === lastIndex) return { samples, skippedTruncatedLine: true };
-      throw new VanaLoadError(`Cannot write the HTML report: line ${index + 1} of ${path} is not valid JSON`, {
+      throw new ConfigError(`Cannot write the HTML report: line ${index + 1} of ${path} is not valid JSON`, {
         code: 'REPORT_INPUT_INVALID',
         metaMessages: [`line: ${line.slice(0, 120)}`],
         cause,

@@ -25,7 +25,7 @@ import { createKeysRelay } from '../client/relay/keysRelay.ts';
 import type { VanaLoadConfig } from '../config/schema.ts';
 import { ConfigError, InfrastructureError, VanaLoadError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
-import { ensureStack, type StackHandle } from '../stack/ensureStack.ts';
+import { ensureStack, watchStack, type StackHandle } from '../stack/ensureStack.ts';
 import type { StackProcessOptions } from '../stack/stackProcess.ts';
 import { stackOptionsFromConfig } from '../stack/stackOptionsFromConfig.ts';
 import { createStorageProvider } from '../storage/createStorageProvider.ts';
@@ -74,6 +74,12 @@ export interface OpenFlowEnvironmentParameters {
   stackOptions?: StackProcessOptions;
   /** Attach to a running stack named by the manifest (default true). */
   attach?: boolean;
+  /**
+   * A local stack the caller started and stops, used instead of attaching to or spawning one; the
+   * flows use the endpoints of its `manifest` (MS-06 puts fault proxies' URLs there). Its processes
+   * are watched like a spawned stack's.
+   */
+  stack?: StackHandle;
   manifestPath?: string;
   /** OpenPGP S2K count byte for the user data; undefined = openpgp's default. */
   s2kIterationCountByte?: number;
@@ -107,13 +113,17 @@ export async function openFlowEnvironment(params: OpenFlowEnvironmentParameters)
   let target: TargetEndpoints;
   try {
     if (config.target.kind === 'local') {
-      stack = await ensureStack({
-        ...(params.attach === false ? { attach: false } : {}),
-        ...(params.manifestPath ? { manifestPath: params.manifestPath } : {}),
-        stack: { ...stackOptionsFromConfig(config), ...params.stackOptions },
-        logger,
-        onExit: (how) => fatal.abort(new InfrastructureError(`the local stack process exited during the run (${how})`, { code: 'STACK_EXITED' })),
-      });
+      const onExit = (how: string): void => fatal.abort(new InfrastructureError(`the local stack process exited during the run (${how})`, { code: 'STACK_EXITED' }));
+      // A stack the caller gave is the caller's to stop: closing stops only the watching.
+      stack = params.stack
+        ? watchStack({ ...params.stack, owned: false, stop: async () => {} }, onExit, 500)
+        : await ensureStack({
+            ...(params.attach === false ? { attach: false } : {}),
+            ...(params.manifestPath ? { manifestPath: params.manifestPath } : {}),
+            stack: { ...stackOptionsFromConfig(config), ...params.stackOptions },
+            logger,
+            onExit,
+          });
       const owned = stack;
       closers.push(() => owned.stop());
       target = localEndpoints(config, stack.manifest, logger);

@@ -12,6 +12,7 @@ import { expectedFlows, peakArrivalRate } from '../load/modelFacts.ts';
 import type { LoadModel } from '../load/types.ts';
 import type { Logger } from '../logger.ts';
 import { localChainAdvice } from '../stack/chainAdvice.ts';
+import type { StackHandle } from '../stack/ensureStack.ts';
 import { openFlowEnvironment, type FlowEnvironment } from './flowEnvironment.ts';
 import type { Interruption } from './interruption.ts';
 
@@ -24,6 +25,8 @@ export interface OpenRunEnvironmentParameters {
   /** `results/<run-id>`: a stack this run spawns logs to its `stack.log`. */
   dir: string;
   manifestPath?: string;
+  /** A local stack the caller started and stops (see `OpenFlowEnvironmentParameters.stack`). */
+  stack?: StackHandle;
   notice: (line: string) => void;
 }
 
@@ -31,14 +34,15 @@ export interface OpenRunEnvironmentParameters {
  * @example
  * const env = await openRunEnvironment({ config, model, logger, retry, interruption, dir: writer.dir, notice: report.onNotice });
  */
-export async function openRunEnvironment({ config, model, logger, retry, interruption, dir, manifestPath, notice }: OpenRunEnvironmentParameters): Promise<FlowEnvironment> {
+export async function openRunEnvironment({ config, model, logger, retry, interruption, dir, manifestPath, stack, notice }: OpenRunEnvironmentParameters): Promise<FlowEnvironment> {
   const t0 = performance.now();
-  notice(config.target.kind === 'local' ? '\n📡 Starting the local stack (anvil, storage, personal server, API)...' : '\n📡 Connecting to the remote target...');
+  notice(config.target.kind === 'remote' ? '\n📡 Connecting to the remote target...' : stack ? '\n📡 Connecting to the local stack...' : '\n📡 Starting the local stack (anvil, storage, personal server, API)...');
   const env = await openFlowEnvironment({
     config,
     logger,
     retry,
     ...(manifestPath !== undefined ? { manifestPath } : {}),
+    ...(stack !== undefined ? { stack } : {}),
     ...(config.data.s2kCountByte !== undefined ? { s2kIterationCountByte: config.data.s2kCountByte } : {}),
     stackOptions: { logFile: join(dir, 'stack.log'), logLevel: config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'info' },
   });

@@ -24,6 +24,7 @@ import { startSampler } from '../metrics/sampler.ts';
 import { mergeThresholds, parseThresholds, type Threshold } from '../metrics/thresholds.ts';
 import type { RunSummary, TimeseriesSample } from '../metrics/types.ts';
 import type { OutputStream } from '../report/terminal.ts';
+import type { StackHandle } from '../stack/ensureStack.ts';
 import { createFlowRunner } from './createFlowRunner.ts';
 import type { FlowEnvironment } from './flowEnvironment.ts';
 import { openRunEnvironment } from './openRunEnvironment.ts';
@@ -60,6 +61,8 @@ export interface RunLoadTestParameters {
   stdout?: OutputStream;
   /** Local target: the manifest of a running stack to attach to (default `.vana-load/stack.json`). */
   manifestPath?: string;
+  /** Local target: a stack the caller started and stops, used as it is (MS-06: its manifest names fault proxies). */
+  stack?: StackHandle;
   /** Signals that stop the run gracefully. Default SIGINT, SIGTERM, SIGHUP; [] for none (tests). */
   signals?: readonly NodeJS.Signals[];
   /** More outputs of the run (MS-02 prints its flow step by step). */
@@ -125,7 +128,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
     // 3. Retries and the breaker around the client.
     const { retry, breaker } = createRunResilience({ config, collector, logger, force, onBreakerChange: report.onBreakerChange });
 
-    env = await openRunEnvironment({ config, model, logger, retry, interruption, dir: writer.dir, notice: report.onNotice, ...(params.manifestPath !== undefined ? { manifestPath: params.manifestPath } : {}) });
+    env = await openRunEnvironment({ config, model, logger, retry, interruption, dir: writer.dir, notice: report.onNotice, ...(params.manifestPath !== undefined ? { manifestPath: params.manifestPath } : {}), ...(params.stack !== undefined ? { stack: params.stack } : {}) });
     if (config.relay.mode === 'direct') {
       funding = await startRunFunding({ env, config, options: params.funding ?? DEFAULT_FUNDING, plannedFlows: plannedFlows(model), logger });
       report.onNotice(`✅ Funding worker: keeps ${funding.poolSize} funded wallets ahead of arrivals (direct mode: users pay gas)`);

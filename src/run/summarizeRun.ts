@@ -3,6 +3,7 @@
  * load model's own statistics (scheduler, seed), funding, and how it ended. Built once.
  */
 import { configForDisplay } from '../config/configForDisplay.ts';
+import { loadAsRun } from '../load/loadAsRun.ts';
 import type { VanaLoadConfig } from '../config/schema.ts';
 import type { LoadModel, LoadRunStats } from '../load/types.ts';
 import type { MetricsCollector } from '../metrics/collector.ts';
@@ -48,7 +49,8 @@ export function summarizeRun(p: SummarizeRunParameters): RunSummary {
     endedAt: p.endedAt,
     interrupted: p.cause !== undefined,
     ...(stopped ? { stopped: { code: stopped.code, message: stopped.shortMessage } } : {}),
-    config: configForDisplay(p.config) as unknown as Record<string, unknown>,
+    // The load as run, not the config's load group: a milestone's model uses some of its fields only.
+    config: { ...(configForDisplay(p.config) as unknown as Record<string, unknown>), load: loadAsRun(p.model, seed) },
     environment: { chainId: p.env.chainId, target: p.env.target, loadModel: p.model.kind, loadModelParams: { ...p.model }, ...(seed !== undefined ? { seed } : {}) },
     targetRate: stats.targetRate,
     achievedRate: stats.achievedRate,

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { InfrastructureError } from '../errors.ts';
 import { silentLogger } from '../logger.ts';
 import { DEFAULT_MANIFEST_PATH, readManifest, type StackManifest } from './manifest.ts';
-import type { StackProcessCommand, StackProcessMessage, StackProcessOptions } from './stackProcess.ts';
+import type { StackControlAction, StackProcessCommand, StackProcessMessage, StackProcessOptions } from './stackProcess.ts';
+import type { LocalStackControls } from './startLocalStack.ts';
 import { TSX_LOADER_URL } from '../util/tsxLoader.ts';
 import { isProcessRunning } from '../util/processAlive.ts';
 
@@ -16,6 +17,8 @@ export interface StackHandle {
   stop(): Promise<void>;
   /** With `onExit`: checks the stack's processes now (tells `onExit` if one is gone). */
   checkNow?(): string | undefined;
+  /** A stack this handle spawned: process faults it can inject (MS-06). Undefined for an attached stack. */
+  controls?: LocalStackControls;
 }
 
 export interface EnsureStackParameters {
@@ -67,8 +70,14 @@ export async function ensureStack({
   return onExit ? watchStack(handle, onExit, watchIntervalMs) : handle;
 }
 
-/** Tells `onExit` once when a pid of the manifest is gone, until the handle is stopped. */
-function watchStack(handle: StackHandle, onExit: (how: string) => void, intervalMs: number): StackHandle {
+/**
+ * Tells `onExit` once when a pid of the manifest is gone, until the returned handle is stopped
+ * (which stops `handle` too).
+ *
+ * @example
+ * const watched = watchStack(handle, (how) => controller.abort(new Error(how)), 500);
+ */
+export function watchStack(handle: StackHandle, onExit: (how: string) => void, intervalMs: number): StackHandle {
   let told = false;
   const check = (): string | undefined => {
     if (told) return undefined;
@@ -166,7 +175,32 @@ async function spawnStack(options: StackProcessOptions, startTimeoutMs: number, 
     })();
     return stopping;
   };
-  return { manifest, owned: true, stop };
+  let nextControlId = 0;
+  const control = (action: StackControlAction) => async (): Promise<void> => {
+    if (!child.connected || stopping !== undefined) throw new InfrastructureError(`cannot ${action}: the stack process is not running`, { code: 'STACK_CONTROL_FAILED' });
+    const id = ++nextControlId;
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (msg: StackProcessMessage): void => {
+        if (msg.type !== 'controlled' || msg.id !== id) return;
+        cleanup();
+        if (msg.error === undefined) resolve();
+        else reject(new InfrastructureError(`the stack could not ${action}: ${msg.error}`, { code: 'STACK_CONTROL_FAILED' }));
+      };
+      const onExit = (): void => {
+        cleanup();
+        reject(new InfrastructureError(`the stack process exited during ${action}`, { code: 'STACK_EXITED' }));
+      };
+      const cleanup = (): void => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.send({ type: 'control', id, action } satisfies StackProcessCommand);
+    });
+  };
+  const controls: LocalStackControls = { stopPersonalServer: control('stopPersonalServer'), startPersonalServer: control('startPersonalServer') };
+  return { manifest, owned: true, stop, controls };
 }
 
 function waitForReady(child: ChildProcess, timeoutMs: number, stderrTail: () => string): Promise<StackManifest> {

@@ -8,12 +8,19 @@ import { createWriteStream } from 'node:fs';
 import { createLogger } from '../logger.ts';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from './startLocalStack.ts';
 
+/** A process fault the parent asks for (MS-06), by the name of a `LocalStackControls` method. */
+export type StackControlAction = keyof LocalStack['controls'];
+
 export type StackProcessMessage =
   | { type: 'ready'; manifest: LocalStack['manifest'] }
   | { type: 'error'; message: string; code: string }
-  | { type: 'stopped' };
+  | { type: 'stopped' }
+  /** The answer to a `control` command: `error` is set when the action failed. */
+  | { type: 'controlled'; id: number; error?: string };
 
-export type StackProcessCommand = { type: 'stop' };
+export type StackProcessCommand = { type: 'stop' } | { type: 'control'; id: number; action: StackControlAction };
+
+const CONTROL_ACTIONS: readonly StackControlAction[] = ['stopPersonalServer', 'startPersonalServer'];
 
 /** Options passed from the parent in the VANA_LOAD_STACK_OPTIONS env var (JSON). */
 export type StackProcessOptions = Omit<LocalStackOptions, 'logger' | 'signal'> & {
@@ -54,7 +61,22 @@ async function main(): Promise<void> {
   process.on('disconnect', () => void shutdown('parent disconnected'));
   process.on('message', (msg: StackProcessCommand) => {
     if (msg?.type === 'stop') void shutdown('parent asked');
+    else if (msg?.type === 'control') void control(msg.id, msg.action);
   });
+
+  async function control(id: number, action: StackControlAction): Promise<void> {
+    if (!stack || stopping || !CONTROL_ACTIONS.includes(action)) {
+      send({ type: 'controlled', id, error: !CONTROL_ACTIONS.includes(action) ? `unknown action ${String(action)}` : 'the stack is not running' });
+      return;
+    }
+    try {
+      await stack.controls[action]();
+      send({ type: 'controlled', id });
+    } catch (err) {
+      logger.error({ err, action }, 'stack control failed');
+      send({ type: 'controlled', id, error: (err as Error).message ?? String(err) });
+    }
+  }
 
   try {
     stack = await startLocalStack({ ...stackOptions, logger, signal: abort.signal });

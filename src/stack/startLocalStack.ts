@@ -11,7 +11,7 @@ import { deployContracts, discoverContracts, registerGrantee } from './deployCon
 import { appAccount, deployerAccount, relayerAccount, LOCAL_SERVER_MNEMONIC } from './devAccounts.ts';
 import { startS3Server } from '../servers/storage/s3Server.ts';
 import { startStorageService } from '../servers/storage/storageService.ts';
-import { startPersonalServer, type PersonalServerBackend } from '../servers/personalServer/startPersonalServer.ts';
+import { startPersonalServer, type PersonalServer, type PersonalServerBackend } from '../servers/personalServer/startPersonalServer.ts';
 import { createRelayerPool } from '../chain/relayerPool.ts';
 import { privateKeyToNativeSigningAccount } from '../chain/nativeSigningAccount.ts';
 import { fundRelayers } from '../chain/fundRelayers.ts';
@@ -66,12 +66,29 @@ export interface LocalStackOptions {
   maxUploadBytes?: number;
   backend?: PersonalServerBackend;
   personalServerRateLimit?: boolean;
+  /**
+   * How the stack's parts reach each other, when not directly: URLs of fault proxies in front of
+   * anvil (`rpcUrl`: the personal server, the API server and its relayers), of the storage service
+   * (`storageUrl`: the base of the file URLs it hands out, so the personal server downloads through
+   * it) and of the personal server (`personalServerUrl`: the API server's calls). MS-06 sets them;
+   * the proxies forward to the parts' fixed ports (`anvilPort`, `storagePort`, `personalServerPort`).
+   */
+  internalUrls?: { rpcUrl?: string; storageUrl?: string; personalServerUrl?: string };
   logger?: Logger;
   signal?: AbortSignal;
 }
 
+/** Process faults the harness may inject into a running stack (MS-06). */
+export interface LocalStackControls {
+  /** Stops the personal server: its listener closes and the operations it held are lost. */
+  stopPersonalServer(): Promise<void>;
+  /** Starts a stopped personal server again on the same port, with the same keys; a no-op when it runs. */
+  startPersonalServer(): Promise<void>;
+}
+
 export interface LocalStack {
   manifest: StackManifest;
+  controls: LocalStackControls;
   /** Stops every part in reverse start order; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -101,6 +118,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     maxUploadBytes = 10 * 1_048_576,
     backend = { kind: 'sim', latency: { p50Ms: 0, p95Ms: 0 }, failureRate: 0 },
     personalServerRateLimit = false,
+    internalUrls = {},
     logger = silentLogger(),
     signal,
   } = options;
@@ -171,36 +189,55 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       files = { s3: { endpoint, bucket, region, accessKeyId, secretAccessKey } };
       grantStorage = createS3StorageProvider({ endpoint, bucket, region, accessKeyId, secretAccessKey, presignExpiryMs: 3_600_000, timeoutMs: 30_000, logger });
     } else {
-      const storage = await startStorageService({ host, port: storagePort, maxUploadBytes, logger });
+      const storage = await startStorageService({ host, port: storagePort, maxUploadBytes, ...(internalUrls.storageUrl !== undefined ? { publicBaseUrl: internalUrls.storageUrl } : {}), logger });
       stops.push(() => storage.stop());
       files = { storageUrl: storage.url };
       grantStorage = createLocalStorageProvider({ baseUrl: storage.url, timeoutMs: 30_000, logger });
     }
 
-    const personalServer = await startPersonalServer({
+    const rpcUrl = internalUrls.rpcUrl ?? anvil.rpcUrl;
+    const personalServerParams = {
       host,
-      port: personalServerPort,
-      rpcUrl: anvil.rpcUrl,
+      rpcUrl,
       permissionsAddress: contracts.dataPortabilityPermissions,
       serverMnemonic: LOCAL_SERVER_MNEMONIC,
       backend,
       maxFileBytes: Math.max(maxUploadBytes, 16 * 1_048_576),
       ...(personalServerRateLimit ? { rateLimit: { perIpPerMinute: 60, operationsPerHour: 100, identityPerMinute: 120 } } : {}),
       logger,
+    };
+    let personalServer: PersonalServer | undefined = await startPersonalServer({ ...personalServerParams, port: personalServerPort });
+    // A restart (controls) binds the same port, so every URL handed out stays valid.
+    const personalServerBoundPort = personalServer.port;
+    const personalServerUrl = personalServer.url;
+    stops.push(async () => {
+      await personalServer?.stop();
     });
-    stops.push(() => personalServer.stop());
+    const controls: LocalStackControls = {
+      async stopPersonalServer() {
+        const running = personalServer;
+        personalServer = undefined;
+        await running?.stop();
+        logger.warn({ url: personalServerUrl }, 'personal server stopped (fault injected)');
+      },
+      async startPersonalServer() {
+        if (personalServer !== undefined || stopped) return;
+        personalServer = await startPersonalServer({ ...personalServerParams, port: personalServerBoundPort });
+        logger.warn({ url: personalServerUrl }, 'personal server started again (fault ended)');
+      },
+    };
 
-    const relayerPool = await createRelayerPool({ rpcUrl: anvil.rpcUrl, chainId: anvil.chainId, accounts: relayers, logger });
+    const relayerPool = await createRelayerPool({ rpcUrl, chainId: anvil.chainId, accounts: relayers, logger });
     stops.push(() => relayerPool.stop());
 
     const api = await startApiServer({
       host,
       port: apiPort,
       chainId: anvil.chainId,
-      rpcUrl: anvil.rpcUrl,
+      rpcUrl,
       permissionsAddress: contracts.dataPortabilityPermissions,
       relayerPool,
-      personalServerUrl: personalServer.url,
+      personalServerUrl: internalUrls.personalServerUrl ?? personalServerUrl,
       appAccount: app,
       relayResponse,
       grantStorage,
@@ -216,14 +253,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       apiUrl: api.url,
       relayResponse,
       ...files,
-      personalServerUrl: personalServer.url,
+      personalServerUrl,
       granteeId: granteeId.toString(),
       contracts,
       pids: { stack: process.pid, anvil: anvil.pid },
       accounts: { deployer: deployer.address, app: app.address, relayers: relayers.map((r) => r.address) },
     };
     logger.info({ ms: Math.round(performance.now() - t0) }, 'stack ready');
-    return { manifest, stop };
+    return { manifest, controls, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -7,34 +7,21 @@
  * Before paying gas, `/api/relay` checks that the transaction would not revert
  * (src/chain/relayPreflight.ts): 401/409/422 naming the revert it avoided.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
-import { createPublicClient, encodeFunctionData, isAddressEqual, type Address, type Hex, type LocalAccount } from 'viem';
+import Fastify, { type FastifyError } from 'fastify';
+import { createPublicClient, type Address, type LocalAccount } from 'viem';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { ConfigError, InfrastructureError, VanaLoadError } from '../../errors.ts';
+import { ConfigError, InfrastructureError } from '../../errors.ts';
 import { silentLogger } from '../../logger.ts';
-import { dataPortabilityPermissionsAbi } from '../../protocol/abis.ts';
-import { PERMISSIONS_DOMAIN_NAME, PERMISSIONS_DOMAIN_VERSION } from '../../protocol/eip712.ts';
-import {
-  createOperationResponseSchema,
-  operationRequestJson,
-  operationStatusSchema,
-  personalServerErrorBodySchema,
-  type CreateOperationRequest,
-  type OperationStatusValue,
-} from '../../protocol/personalServerApi.ts';
-import { parseRelayerRequest, type SignedServerFilesAndPermissionRequest } from '../../protocol/relayerRequest.ts';
-import { receiptToJson, type RelayResponseJson as RelayResponse } from '../../protocol/relayerResponse.ts';
-import { normalizeSignatureV } from '../../protocol/signature.ts';
-import { serializeGrantFile } from '../../protocol/grantFile.ts';
 import type { StorageProvider } from '../../storage/StorageProvider.ts';
 import { createJsonRpc } from '../../chain/jsonRpc.ts';
-import { createRelayPreflight, RELAY_ERRORS_ABI, RelayRefusedError, type RelayPreflight } from '../../chain/relayPreflight.ts';
-import { RelayerRevertError, type RelayerPool } from '../../chain/relayerPool.ts';
+import { createRelayPreflight, RELAY_ERRORS_ABI, type RelayPreflight } from '../../chain/relayPreflight.ts';
+import type { RelayerPool } from '../../chain/relayerPool.ts';
 import { rpcHttp } from '../../chain/rpcTransport.ts';
+import { errorBody } from './apiBodies.ts';
 import { createPersonalServerClient } from './personalServerClient.ts';
+import { RELAY_DEDUP_MS, registerRelayRoutes } from './relayRoutes.ts';
 import { createRelaySignerRecovery } from './relaySignerRecovery.ts';
+import { registerTrustedServerRoutes } from './trustedServerRoutes.ts';
 
 export interface StartApiServerParameters {
   /** Default `127.0.0.1`. */
@@ -81,67 +68,9 @@ export interface ApiServer {
   stop(): Promise<void>;
 }
 
-/** How long a relayed request's hash is remembered, so a retry of it gets the same hash. */
-export const RELAY_DEDUP_MS = 10 * 60_000;
+export { RELAY_DEDUP_MS } from './relayRoutes.ts';
+export type { TrustedServerResponse } from './apiBodies.ts';
 
-/** `/api/trusted-server` and `/poll` responses. */
-export type TrustedServerResponse<T> = { success: true; data: T } | { success: false; error: string };
-
-
-function describe(value: unknown): string {
-  return value === undefined ? 'nothing' : JSON.stringify(value);
-}
-
-const trustedServerBody = z.object(
-  {
-    permissionId: z.unknown().transform((value, ctx): number => {
-      const n = typeof value === 'string' && /^(0|[1-9][0-9]*)$/.test(value) ? Number(value) : value;
-      if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) return n;
-      ctx.addIssue({ code: 'custom', message: `Expected a permission id as a positive integer or decimal string, got ${describe(value)}` });
-      return z.NEVER;
-    }),
-  },
-  { error: (iss) => `Expected a JSON object, got ${describe(iss.input)}` },
-);
-
-const pollBody = z.object(
-  {
-    operationId: z.unknown().transform((value, ctx): string => {
-      if (typeof value === 'string' && /^[A-Za-z0-9_.:-]{1,200}$/.test(value)) return value;
-      ctx.addIssue({ code: 'custom', message: `Expected an operation id (1-200 of [A-Za-z0-9_.:-]), got ${describe(value)}` });
-      return z.NEVER;
-    }),
-    chainId: z
-      .unknown()
-      .transform((value, ctx): number => {
-        if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
-        ctx.addIssue({ code: 'custom', message: `Expected a positive integer chain id, got ${describe(value)}` });
-        return z.NEVER;
-      })
-      .optional(),
-  },
-  { error: (iss) => `Expected a JSON object, got ${describe(iss.input)}` },
-);
-
-function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  return `${issue?.path.map(String).join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`;
-}
-
-/** The error text a personal server put in its body (FastAPI nests it under `detail`). */
-function personalServerError(body: unknown, status: number): string {
-  const fallback = `personal server answered ${status}`;
-  const parsed = personalServerErrorBodySchema.safeParse(body);
-  if (parsed.success) return `${fallback}: ${parsed.data.detail.error_code}: ${parsed.data.detail.detail}`;
-  return typeof body === 'string' && body ? `${fallback}: ${body.slice(0, 200)}` : fallback;
-}
-
-/** Who answers the client for a failed request, by route. */
-function errorBody(url: string, error: string): RelayResponse | TrustedServerResponse<never> | { error: string } {
-  if (url.startsWith('/api/relay')) return { type: 'error', error };
-  if (url.startsWith('/api/trusted-server')) return { success: false, error };
-  return { error };
-}
 
 /**
  * Starts the API server. Fails with a `ConfigError` when the chain at `rpcUrl` has another chain id.
@@ -215,202 +144,8 @@ export async function startApiServer({
     ...(preflight ? { preflight: preflight.stats() } : {}),
   }));
 
-  const relayError = (reply: FastifyReply, status: number, error: string): RelayResponse => {
-    void reply.status(status);
-    return { type: 'error', error };
-  };
-
-  // A client whose /api/relay timed out retries the same signed request; a second transaction
-  // would only revert (InvalidNonce) and fail a flow whose permission landed. So the same calldata
-  // within RELAY_DEDUP_MS gets the first one's answer, preflight included (a failed or refused
-  // submission may be retried). The key is a sha256 (native) of the calldata: any collision-free
-  // digest does, and keccak in JS costs ~50x more.
-  const submissions = new Map<string, { at: number; hash: Promise<Hex> }>();
-  const relayOnce = (data: Hex, signer: Address, message: SignedServerFilesAndPermissionRequest['typedData']['message'], signature: Hex): Promise<Hex> => {
-    const key = createHash('sha256').update(data).digest('base64');
-    const now = Date.now();
-    for (const [k, entry] of submissions) {
-      if (now - entry.at < RELAY_DEDUP_MS) break; // insertion order: the rest are newer
-      submissions.delete(k);
-    }
-    const known = submissions.get(key);
-    if (known) return known.hash;
-    const hash = (async () => {
-      const pass = await preflight?.check({ signer, nonce: message.nonce, fileUrls: message.fileUrls, signature, data });
-      const submitted = relayerPool.submit({ to: permissionsAddress, data, abi: dataPortabilityPermissionsAbi });
-      pass?.track(submitted);
-      return (await submitted).hash;
-    })();
-    submissions.set(key, { at: now, hash });
-    hash.catch(() => submissions.delete(key));
-    return hash;
-  };
-
-  // The operation store of `relayResponse: 'pending'`: operation id → the hash it waits on.
-  const operations = new Map<string, { at: number; hash: Promise<Hex> }>();
-  const rememberOperation = (hash: Promise<Hex>): string => {
-    const now = Date.now();
-    for (const [k, entry] of operations) {
-      if (now - entry.at < RELAY_DEDUP_MS) break;
-      operations.delete(k);
-    }
-    const id = randomUUID();
-    operations.set(id, { at: now, hash });
-    return id;
-  };
-
-  async function statusOf(operationId: string, reply: FastifyReply): Promise<RelayResponse> {
-    const operation = operations.get(operationId);
-    if (!operation) return relayError(reply, 404, 'Operation not found');
-    let hash: Hex;
-    try {
-      hash = await operation.hash;
-    } catch (err) {
-      return { type: 'error', error: err instanceof VanaLoadError ? err.shortMessage : String(err) };
-    }
-    const receipt = await chain.getTransactionReceipt({ hash }).catch(() => undefined);
-    if (receipt === undefined) return { type: 'pending', operationId };
-    if (receipt.status !== 'success') return { type: 'error', error: `transaction ${hash} reverted in block ${receipt.blockNumber}` };
-    return { type: 'confirmed', hash, receipt: receiptToJson(receipt) };
-  }
-
-  app.post('/api/relay', async (request, reply): Promise<RelayResponse> => {
-    let relay: ReturnType<typeof parseRelayerRequest>;
-    try {
-      relay = parseRelayerRequest(request.body);
-    } catch (err) {
-      return relayError(reply, 400, err instanceof VanaLoadError ? err.shortMessage : String(err));
-    }
-    if (relay.type === 'status_check') {
-      if (relayResponse !== 'pending') return relayError(reply, 400, 'Stateless relayer does not support operation status checks.');
-      return await statusOf(relay.operationId, reply);
-    }
-    if (relay.type === 'direct') {
-      if (!grantStorage) return relayError(reply, 400, 'storeGrantFile: this relayer has no grant storage');
-      try {
-        const bytes = new TextEncoder().encode(serializeGrantFile(relay.params));
-        const stored = await grantStorage.upload(bytes, `grant-${randomUUID()}.json`, { contentType: 'application/json' });
-        return { type: 'direct_result_untracked', result: { url: stored.url } };
-      } catch (err) {
-        return relayError(reply, 502, `storeGrantFile: ${err instanceof VanaLoadError ? err.shortMessage : String(err)}`);
-      }
-    }
-    const { domain, message } = relay.typedData;
-    const domainProblem =
-      domain.name !== PERMISSIONS_DOMAIN_NAME
-        ? `typedData.domain.name: Expected "${PERMISSIONS_DOMAIN_NAME}", got ${describe(domain.name)}`
-        : domain.version !== PERMISSIONS_DOMAIN_VERSION
-          ? `typedData.domain.version: Expected "${PERMISSIONS_DOMAIN_VERSION}", got ${describe(domain.version)}`
-          : domain.chainId !== chainId
-            ? `typedData.domain.chainId: Expected ${chainId}, got ${domain.chainId}`
-            : !isAddressEqual(domain.verifyingContract, permissionsAddress)
-              ? `typedData.domain.verifyingContract: Expected ${permissionsAddress}, got ${domain.verifyingContract}`
-              : undefined;
-    if (domainProblem) return relayError(reply, 400, `Invalid relay request: ${domainProblem}`);
-    let signer: Address;
-    try {
-      signer = signerRecovery.recover(relay.typedData, relay.signature);
-    } catch (err) {
-      return relayError(reply, 401, `signature: does not recover to an address (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
-    }
-    // Optional in the protocol (the SDK's client leaves it out); checked when present, as the SDK's handler does.
-    if (relay.expectedUserAddress !== undefined && !isAddressEqual(signer, relay.expectedUserAddress)) {
-      return relayError(reply, 401, `signature: recovers to ${signer}, expected ${relay.expectedUserAddress}`);
-    }
-    const data = encodeFunctionData({
-      abi: dataPortabilityPermissionsAbi,
-      functionName: 'addServerFilesAndPermissions',
-      args: [message, normalizeSignatureV(relay.signature)],
-    });
-    if (relayResponse === 'pending') {
-      // As a stateful handleRelayerOperation: the submission is awaited, then tracked.
-      const hash = relayOnce(data, signer, message, relay.signature);
-      try {
-        await hash;
-      } catch (err) {
-        return relayFailure(reply, err);
-      }
-      return { type: 'pending', operationId: rememberOperation(hash) };
-    }
-    try {
-      return { type: 'submitted', hash: await relayOnce(data, signer, message, relay.signature) };
-    } catch (err) {
-      return relayFailure(reply, err);
-    }
-  });
-
-  function relayFailure(reply: FastifyReply, err: unknown): RelayResponse {
-    if (err instanceof RelayRefusedError) return relayError(reply, err.status, err.shortMessage);
-    if (err instanceof RelayerRevertError) return relayError(reply, 422, err.shortMessage);
-    const text = err instanceof VanaLoadError ? err.shortMessage : String(err);
-    log.warn({ err: text }, 'relay failed');
-    return relayError(reply, 503, text);
-  }
-
-  const callPersonalServer = (path: string, init: { method: 'GET' | 'POST'; body?: string }) => personalServer.request(path, init);
-
-  function forwardFailure(reply: FastifyReply, status: number, body: unknown, retryAfter: string | null): TrustedServerResponse<never> {
-    // Same status, so the client's classes (rate_limited, http_4xx, http_5xx) match the server's.
-    void reply.status(status >= 400 && status <= 599 ? status : 502);
-    if (retryAfter !== null) void reply.header('retry-after', retryAfter);
-    return { success: false, error: personalServerError(body, status) };
-  }
-
-  function unreachable(reply: FastifyReply, err: unknown): TrustedServerResponse<never> {
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    void reply.status(timedOut ? 504 : 502);
-    const reason = timedOut ? `no answer within ${personalServerTimeoutMs} ms` : err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
-    return { success: false, error: `personal server ${psBase} unreachable: ${reason}` };
-  }
-
-  app.post('/api/trusted-server', async (request, reply): Promise<TrustedServerResponse<{ id: string }>> => {
-    const parsed = trustedServerBody.safeParse(request.body);
-    if (!parsed.success) {
-      void reply.status(400);
-      return { success: false, error: firstIssue(parsed.error) };
-    }
-    // The personal server checks the app signature over these exact bytes (PROTOCOL.md 9).
-    const json = operationRequestJson(parsed.data.permissionId);
-    const body: CreateOperationRequest = { app_signature: await appAccount.signMessage({ message: json }), operation_request_json: json };
-    let result: Awaited<ReturnType<typeof callPersonalServer>>;
-    try {
-      result = await callPersonalServer('/operations', { method: 'POST', body: JSON.stringify(body) });
-    } catch (err) {
-      return unreachable(reply, err);
-    }
-    if (result.status >= 300) return forwardFailure(reply, result.status, result.body, result.retryAfter);
-    const created = createOperationResponseSchema.safeParse(result.body);
-    if (!created.success) {
-      void reply.status(502);
-      return { success: false, error: `personal server answered ${result.status} with no OperationCreated body: ${firstIssue(created.error)}` };
-    }
-    return { success: true, data: { id: created.data.id } };
-  });
-
-  app.post('/api/trusted-server/poll', async (request, reply): Promise<TrustedServerResponse<{ status: OperationStatusValue; result: string | null }>> => {
-    const parsed = pollBody.safeParse(request.body);
-    if (!parsed.success) {
-      void reply.status(400);
-      return { success: false, error: firstIssue(parsed.error) };
-    }
-    if (parsed.data.chainId !== undefined && parsed.data.chainId !== chainId) {
-      void reply.status(400);
-      return { success: false, error: `chainId: Expected ${chainId}, got ${parsed.data.chainId}` };
-    }
-    let result: Awaited<ReturnType<typeof callPersonalServer>>;
-    try {
-      result = await callPersonalServer(`/operations/${encodeURIComponent(parsed.data.operationId)}`, { method: 'GET' });
-    } catch (err) {
-      return unreachable(reply, err);
-    }
-    if (result.status >= 300) return forwardFailure(reply, result.status, result.body, result.retryAfter);
-    const operation = operationStatusSchema.safeParse(result.body);
-    if (!operation.success) {
-      void reply.status(502);
-      return { success: false, error: `personal server answered ${result.status} with no OperationStatus body: ${firstIssue(operation.error)}` };
-    }
-    return { success: true, data: { status: operation.data.status, result: operation.data.result ?? null } };
-  });
+  registerRelayRoutes(app, { chainId, permissionsAddress, relayerPool, relayResponse, grantStorage, preflight, signerRecovery, chain, log });
+  registerTrustedServerRoutes(app, { chainId, appAccount, personalServer, psBase, personalServerTimeoutMs });
 
   const closeClients = () => {
     personalServer.close();
