@@ -16,6 +16,8 @@ interface Figures {
   fds?: number;
   fdLimit?: number;
   dropped?: number;
+  /** The machine's 1-minute load average (on 2 CPUs). */
+  load?: number;
   /** Leave out the generator figures (a file of an older vana-load). */
   old?: boolean;
 }
@@ -43,6 +45,7 @@ function run(perSecond: readonly Figures[]): TimeseriesSample[] {
     };
     if (!f.old) {
       sample.generator = { cpuPercent: f.cpu ?? 10, eventLoopLag: distribution(ticks), fdLimit: f.fdLimit ?? 1_024 };
+      if (f.load !== undefined) Object.assign(sample.generator, { loadAvg1: f.load, cpus: 2 });
       if (f.sched) sample.generator.schedulerLag = distribution(f.sched);
     }
     return sample;
@@ -174,6 +177,31 @@ describe('evaluateGeneratorHealth', () => {
     const health = judge(run([...seconds(4, { old: true }), { old: true, stalls: [3_600] }]));
     expect(health.checks.filter((c) => c.value !== null).map((c) => c.name)).toEqual(['event_loop_lag.max']);
     expect(health.reasons).toEqual(['event-loop lag max 3.60s over the 3.00s limit at 0:04–0:05']);
+  });
+
+  it('tells why the harness fell behind: its own saturated core, a machine that starved it, or neither', () => {
+    // Stalls from 0:20 to 0:40 of a 60 s run; elsewhere the harness is idle on a quiet machine.
+    const during = (figures: Figures): Figures[] => [...seconds(20, { cpu: 10, load: 0.5 }), ...seconds(20, { ...figures, stalls: [3_500] }), ...seconds(20, { cpu: 10, load: 0.5 })];
+    const saturated = judge(run(during({ cpu: 96, load: 1.4 })));
+    expect(saturated.diagnosis).toBe(
+      'the harness saturated its core: 96% of a core where it was over (load average up to 1.4 on 2 CPUs); lower the rate or the users, or split the load over more harness processes',
+    );
+    const starved = judge(run(during({ cpu: 15, load: 9.8 })));
+    expect(starved.status).toBe('invalid');
+    expect(starved.diagnosis).toBe(
+      'the machine was oversubscribed (load average up to 9.8 on 2 CPUs) while the harness used 15% of a core where it was over: other processes starved it of CPU; run it where it has a core to itself',
+    );
+    const neither = judge(run(during({ cpu: 20, load: 1.2 })));
+    expect(neither.diagnosis).toBe(
+      'the harness used 20% of a core where it was over, and the machine was not oversubscribed (load average up to 1.2 on 2 CPUs): long synchronous work held its event loop, or the process was paused',
+    );
+    // No load figures (files of an earlier version): the CPU alone.
+    expect(judge(run(during({ cpu: 15 }))).diagnosis).toBe('the harness used 15% of a core where it was over: long synchronous work held its event loop, or the process was paused');
+    // Healthy, or over on open files alone: nothing to explain.
+    expect(judge(run(seconds(30, { cpu: 15, load: 9.8 }))).diagnosis).toBeUndefined();
+    expect(judge(run([...seconds(3, { fds: 100 }), { fds: 900 }])).diagnosis).toBeUndefined();
+    // Files without any generator figures: no CPU to tell from.
+    expect(judge(run([...seconds(4, { old: true }), { old: true, stalls: [3_600] }])).diagnosis).toBeUndefined();
   });
 
   it('judges an empty run ok, with nothing measured', () => {

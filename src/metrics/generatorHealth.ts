@@ -241,6 +241,7 @@ export function evaluateGeneratorHealth({ samples, settings, droppedBy }: Evalua
     }
   }
 
+  const diagnosis = diagnose(samples, violated.filter((c) => c.name !== 'harness_fds').flatMap((c) => c.windows));
   return {
     status: !settings.enabled ? 'not_judged' : violated.length > 0 ? 'invalid' : 'ok',
     reasons,
@@ -248,7 +249,42 @@ export function evaluateGeneratorHealth({ samples, settings, droppedBy }: Evalua
     limits: { ...limits },
     cpuWindowS: HEALTH_CPU_WINDOW_S,
     dropped: { byHarness, bySystem, inUnhealthyWindows },
+    ...(diagnosis !== undefined ? { diagnosis } : {}),
   };
+}
+
+/**
+ * Harness CPU (of one core) from which a lagging harness is taken to have saturated its own core:
+ * its event loop runs on one, and the rest of the process (GC, I/O threads) needs some room.
+ */
+export const HEALTH_SATURATED_CPU_PERCENT = 70;
+
+/**
+ * Why the harness was over its lag or CPU limits in `windows`: its mean CPU there against
+ * `HEALTH_SATURATED_CPU_PERCENT`, and the machine's load average against its CPUs. A harness
+ * that lags while using little CPU on a machine with more runnable processes than CPUs was starved
+ * by them (its CPU share, not its work, was the limit).
+ */
+function diagnose(samples: readonly TimeseriesSample[], windows: readonly HealthWindow[]): string | undefined {
+  if (windows.length === 0) return undefined;
+  const spans = cpuSpans(samples);
+  const inside = spans.flatMap((span, i) => (windows.some((w) => w.fromS < span.toS && span.fromS < w.toS) ? [i] : []));
+  const cpu = meanCpu(inside.map((i) => spans[i]!), 0, inside.length - 1);
+  if (cpu === undefined) return undefined;
+  const cpuText = `${Math.round(cpu)}% of a core`;
+  const loads = inside.flatMap((i) => {
+    const g = samples[i]!.generator;
+    return g?.loadAvg1 !== undefined && g.cpus !== undefined ? [{ load: g.loadAvg1, cpus: g.cpus }] : [];
+  });
+  const busiest = loads.reduce<{ load: number; cpus: number } | undefined>((worst, l) => (worst === undefined || l.load / l.cpus > worst.load / worst.cpus ? l : worst), undefined);
+  const machine = busiest === undefined ? '' : ` (load average up to ${busiest.load.toFixed(1)} on ${busiest.cpus} CPUs)`;
+  if (cpu >= HEALTH_SATURATED_CPU_PERCENT) {
+    return `the harness saturated its core: ${cpuText} where it was over${machine}; lower the rate or the users, or split the load over more harness processes`;
+  }
+  if (busiest !== undefined && busiest.load > busiest.cpus) {
+    return `the machine was oversubscribed${machine} while the harness used ${cpuText} where it was over: other processes starved it of CPU; run it where it has a core to itself`;
+  }
+  return `the harness used ${cpuText} where it was over${machine === '' ? '' : `, and the machine was not oversubscribed${machine}`}: long synchronous work held its event loop, or the process was paused`;
 }
 
 /** Live health (the Prometheus gauges): the checks over the run so far, as the run's verdict would judge them now. */

@@ -2,9 +2,12 @@
  * What the harness measures of itself every interval, for the generator-health verdict
  * (generatorHealth.ts): its CPU time over wall time (`process.cpuUsage`, every thread of the
  * process, exact from the first interval on), the distribution of its event-loop lag, the
- * scheduler lag the load model reported, and its open-files limit (sockets are files).
+ * scheduler lag the load model reported, its open-files limit (sockets are files), and the
+ * machine's load average against its CPUs (to tell a harness that saturated its core from one that
+ * other processes starved).
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { createLagRecorder, type LagDistribution, type LagRecorder } from './lagDistribution.ts';
 import type { GeneratorSample } from './types.ts';
 
@@ -44,6 +47,7 @@ export function readOpenFilesLimit(path = '/proc/self/limits'): number | undefin
 export function createGeneratorProbe({ now = () => performance.now() }: { now?: () => number } = {}): GeneratorProbe {
   const eventLoopLag = createLagRecorder();
   const fdLimit = readOpenFilesLimit();
+  const cpus = availableParallelism();
   let cpuBefore = process.cpuUsage();
   let at = now();
   return {
@@ -58,6 +62,8 @@ export function createGeneratorProbe({ now = () => performance.now() }: { now?: 
       const sample: GeneratorSample = {
         cpuPercent: wallMs > 0 ? round3((cpuMs / wallMs) * 100) : 0,
         eventLoopLag: eventLoopLag.take() ?? { max: 0, buckets: [] },
+        loadAvg1: round3(loadavg()[0] ?? 0),
+        cpus,
       };
       if (schedulerLag !== undefined) sample.schedulerLag = schedulerLag;
       if (fdLimit !== undefined) sample.fdLimit = fdLimit;

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.ts';
 import { createMetricsCollector } from './collector.ts';
@@ -88,6 +89,10 @@ describe('startSampler', () => {
     expect(generator?.schedulerLag).toEqual({ max: 1.5, buckets: [[1, 3], [1.5, 1]] });
     expect(generator?.cpuPercent).toBeGreaterThanOrEqual(0);
     expect(generator?.eventLoopLag.max).toBe(eventLoopLagMs.max);
+    // The machine's load against its CPUs, to tell a starved harness from a saturated one.
+    expect(generator?.cpus).toBe(availableParallelism());
+    expect(generator?.loadAvg1).toEqual(expect.any(Number));
+    expect(generator!.loadAvg1!).toBeGreaterThanOrEqual(0);
     expect(sample).toEqual({
       t: T0 + 2_000,
       elapsedS: 2,

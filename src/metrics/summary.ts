@@ -201,7 +201,14 @@ const sampleLine = z.looseObject({
   processes: z.array(z.looseObject({ name: z.string(), pid: z.number(), cpuPercent: z.number(), rssBytes: z.number() })),
   // Generator health is judged from these: checked like the rest.
   generator: z
-    .looseObject({ cpuPercent: z.number().nonnegative(), eventLoopLag: lagLine, schedulerLag: lagLine.optional(), fdLimit: z.number().int().positive().optional() })
+    .looseObject({
+      cpuPercent: z.number().nonnegative(),
+      eventLoopLag: lagLine,
+      schedulerLag: lagLine.optional(),
+      fdLimit: z.number().int().positive().optional(),
+      loadAvg1: z.number().nonnegative().optional(),
+      cpus: z.number().int().positive().optional(),
+    })
     .optional(),
 });
 

@@ -35,6 +35,10 @@ export interface GeneratorSample {
   schedulerLag?: LagDistribution;
   /** Soft limit of open files (`ulimit -n`) of the harness, Linux only; its open fds are in `processes`. */
   fdLimit?: number;
+  /** The machine's 1-minute load average at the sample (`os.loadavg()`; 0 on Windows). */
+  loadAvg1?: number;
+  /** CPUs the process may use (`os.availableParallelism()`). */
+  cpus?: number;
 }
 
 export interface TimeseriesSample {
@@ -243,4 +247,10 @@ export interface GeneratorHealth {
     /** Of all drops, those inside a span where a check was over its limit. */
     inUnhealthyWindows: number;
   };
+  /**
+   * Why the lag or CPU checks went over, from the harness's CPU and the machine's load in those
+   * spans: the harness saturated its core, other processes starved it, or neither. Absent when no
+   * lag or CPU check went over, or the files recorded no CPU figures.
+   */
+  diagnosis?: string;
 }

@@ -46,7 +46,8 @@ export function healthBands(health: GeneratorHealth | undefined): HealthBand[] {
 export function renderHealthBanner(summary: RunSummary): string {
   const health = summary.generatorHealth;
   if (health === undefined || health.reasons.length === 0) return '';
-  const reasons = `<ul>${health.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>`;
+  const why = health.diagnosis !== undefined ? `<p data-health-diagnosis>Why: ${escapeHtml(health.diagnosis)}.</p>` : '';
+  const reasons = `<ul>${health.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>${why}`;
   const key = '<span class="band-key"></span>shaded on the charts below.';
   if (health.status === 'invalid') {
     return `<div class="invalid-banner" data-health="invalid"><b>INVALID: the load generator fell behind.</b> The figures below measured the harness, not the system, so the thresholds are not judged. ${key}${reasons}</div>`;

@@ -27,6 +27,7 @@ export function formatHealthLines(
   });
   const lines = table([['check', 'value', 'limit', 'result', 'where (elapsed) / why not judged'], ...rows], 'lrrll');
   const out = [title(`🩺 Generator health: ${status}`), lines[0]!, ...lines.slice(1).map((line, i) => (health.checks[i]?.ok ? line : bad(line)))];
+  if (health.diagnosis !== undefined) out.push(`  💡 Why: ${health.diagnosis}`);
   const { byHarness, bySystem, inUnhealthyWindows } = health.dropped;
   const system = Object.entries(bySystem).filter(([, n]) => n > 0);
   const systemTotal = system.reduce((sum, [, n]) => sum + n, 0);
