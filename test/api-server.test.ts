@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { createPublicClient, createTestClient, hexToBytes, keccak256, parseEventLogs, toHex, type Address, type Log, type PublicClient } from 'viem';
-import { HDKey, hdKeyToAccount, privateKeyToAccount } from 'viem/accounts';
+import { HDKey, hdKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPortabilityPermissionsAbi } from '../src/protocol/abis.ts';
 import type { ServerFilesAndPermissionMessage } from '../src/protocol/eip712.ts';

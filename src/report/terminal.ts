@@ -5,7 +5,6 @@
  * `VERDICT: PASS|FAIL|INVALID`.
  */
 import type { FlowResult } from '../flow.ts';
-import { formatValue } from '../metrics/thresholds.ts';
 import { formatBytes, formatDuration } from '../util/format.ts';
 import type { ProcessSample, RunSummary, TimeseriesSample } from '../metrics/types.ts';
 import { formatHealthLines } from './terminalHealth.ts';
