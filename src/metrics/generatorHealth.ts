@@ -284,7 +284,10 @@ function diagnose(samples: readonly TimeseriesSample[], windows: readonly Health
   if (busiest !== undefined && busiest.load > busiest.cpus) {
     return `the machine was oversubscribed${machine} while the harness used ${cpuText} where it was over: other processes starved it of CPU; run it where it has a core to itself`;
   }
-  return `the harness used ${cpuText} where it was over${machine === '' ? '' : `, and the machine was not oversubscribed${machine}`}: long synchronous work held its event loop, or the process was paused`;
+  if (busiest === undefined) {
+    return `the harness used ${cpuText} where it was over, short of its core: other processes starved it, or long synchronous work held its event loop (the machine's load was not recorded)`;
+  }
+  return `the harness used ${cpuText} where it was over, and the machine was not oversubscribed${machine}: long synchronous work held its event loop, or the process was paused`;
 }
 
 /** Live health (the Prometheus gauges): the checks over the run so far, as the run's verdict would judge them now. */
