@@ -146,12 +146,12 @@ function createMetrics(healthLimits: HealthLimits) {
   const eventLoopLag = new Gauge({ name: 'vana_load_event_loop_lag_seconds', help: "Maximum event-loop lag of the harness over the last interval.", registers });
   const generatorHealthy = new Gauge({
     name: 'vana_load_generator_healthy',
-    help: 'Generator health over the last interval: 1 when every check of the load generator is within its limit, 0 when one is over (the run would end INVALID).',
+    help: 'Generator health of the run so far: 1 when every check of the load generator is within its limit, 0 when one has gone over (the run will end INVALID).',
     registers,
   });
   const generatorCheck = new Gauge({
     name: 'vana_load_generator_check_ok',
-    help: 'Each generator-health check over the last interval (harness CPU over its 10 s window): 1 within its limit, 0 over.',
+    help: 'Each generator-health check over the run so far (harness CPU: its worst 10 s window): 1 within its limit or not judged yet, 0 over.',
     labelNames: ['check'] as const,
     registers,
   });
