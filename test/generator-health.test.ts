@@ -73,8 +73,9 @@ describe('generator health of a real run', () => {
     expect(out).toContain('VANA_LOAD_TEST_CPU_BURN=900: the harness burns 900 ms of every second on its event loop (test-only)');
     expect(code, out).toBe(5);
     expect(out).toContain('🩺 Generator health: INVALID: the harness fell behind');
-    expect(out).toMatch(/❌ event_loop_lag\.p99 +\d+ms +≤ 500ms +OVER +\d:\d\d–\d:\d\d/);
-    expect(out).toMatch(/VERDICT: INVALID \(the load generator fell behind: [^)]*event-loop lag p99 \d+ms over the 500ms limit at \d:\d\d–\d:\d\d/);
+    // The value is ms or s (1.52s): formatDuration's.
+    expect(out).toMatch(/❌ event_loop_lag\.p99 +[\d.]+m?s +≤ 500ms +OVER +\d:\d\d–\d:\d\d/);
+    expect(out).toMatch(/VERDICT: INVALID \(the load generator fell behind: [^)]*event-loop lag p99 [\d.]+m?s over the 500ms limit at \d:\d\d–\d:\d\d/);
     expect(out).not.toContain('VERDICT: PASS');
     // The thresholds are still shown, with their figures, as not judged.
     expect(out).toContain('🎯 Thresholds (not judged: the generator fell behind, so these figures describe the harness):');
