@@ -122,7 +122,10 @@ export function startLoadRun(model: LoadModel, options: LoadRunOptions): LoadRun
     return { targetRate: rate, schedulerLagMs, phase };
   }
 
-  const recordLag = (ms: number): void => void lag.record(ms);
+  const recordLag = (ms: number): void => {
+    const value = lag.record(ms);
+    if (hooks.onSchedulerLag) guard(() => hooks.onSchedulerLag!(value));
+  };
 
   /** Runs a hook (or gate call); one that throws is a harness bug and ends the run. */
   function guard(call: () => void): void {

@@ -14,6 +14,8 @@ import { STEP_NAMES } from '../flow.ts';
 import { checkReadableFile } from '../util/checkPath.ts';
 import type { FlowResult } from '../flow.ts';
 import { createMetricsCollector, type CollectorTotals } from './collector.ts';
+import { evaluateGeneratorHealth } from './generatorHealth.ts';
+import { DEFAULT_HEALTH_LIMITS, DEFAULT_HEALTH_SETTINGS, type HealthSettings } from './healthLimits.ts';
 import { RESULT_FILES } from './resultsWriter.ts';
 import { summarizeChain } from './summarizeChain.ts';
 import type { ProcessResourceSummary, RunSummary, ThresholdVerdict, TimeseriesSample } from './types.ts';
@@ -53,6 +55,11 @@ export interface BuildSummaryParameters {
   /** What the chain timeline could not measure, and why (`summary.chain.notes`). */
   chainNotes?: readonly string[];
   thresholds?: ThresholdsInput;
+  /**
+   * Judge the load generator from the samples (generatorHealth.ts); an unhealthy one makes the
+   * verdict `invalid`. Unset: no `generatorHealth` block (an Artillery run judges no harness of ours).
+   */
+  health?: HealthSettings;
 }
 
 /** This checkout's vana-load version, recorded in every new summary (`environment.vanaLoad`). */
@@ -126,6 +133,7 @@ export function buildSummary({
   scheduler,
   chainNotes,
   thresholds = [],
+  health,
 }: BuildSummaryParameters): RunSummary {
   const durationMs = Math.max(0, endedAt - startedAt);
   const durationS = durationMs / 1_000;
@@ -168,10 +176,13 @@ export function buildSummary({
     ...(funding !== undefined ? { funding } : {}),
     ...(scheduler !== undefined ? { scheduler } : {}),
     ...(chain !== undefined ? { chain } : {}),
+    ...(health !== undefined ? { generatorHealth: evaluateGeneratorHealth({ samples, settings: health, ...(scheduler ? { droppedBy: scheduler.droppedBy } : {}) }) } : {}),
   };
   const verdicts = typeof thresholds === 'function' ? thresholds(summary) : [...thresholds];
-  // A run its infrastructure stopped is never a pass, whatever the figures until then say.
-  return { ...summary, thresholds: verdicts, verdict: !stopped && verdicts.every((verdict) => verdict.pass) ? 'pass' : 'fail' };
+  // A generator that fell behind measured itself: the thresholds are not judged. A run its
+  // infrastructure stopped is never a pass, whatever the figures until then say.
+  const verdict = summary.generatorHealth?.status === 'invalid' ? 'invalid' : !stopped && verdicts.every((v) => v.pass) ? 'pass' : 'fail';
+  return { ...summary, thresholds: verdicts, verdict };
 }
 
 // What the rebuild reads from each line: enough to trust it, loose so added fields pass through.
@@ -186,6 +197,7 @@ const flowLine = z.looseObject({
   phase: z.string().optional(),
   error: z.looseObject({ step: z.enum(STEP_NAMES), errorClass: z.string(), message: z.string() }).optional(),
 });
+const lagLine = z.object({ max: z.number().nonnegative(), buckets: z.array(z.tuple([z.number().positive(), z.number().int().nonnegative()])) });
 const sampleLine = z.looseObject({
   t: z.number(),
   elapsedS: z.number(),
@@ -193,6 +205,17 @@ const sampleLine = z.looseObject({
   dropped: z.number(),
   eventLoopLagMs: z.object({ mean: z.number(), max: z.number() }),
   processes: z.array(z.looseObject({ name: z.string(), pid: z.number(), cpuPercent: z.number(), rssBytes: z.number() })),
+  // Generator health is judged from these: checked like the rest.
+  generator: z
+    .looseObject({
+      cpuPercent: z.number().nonnegative(),
+      eventLoopLag: lagLine,
+      schedulerLag: lagLine.optional(),
+      fdLimit: z.number().int().positive().optional(),
+      loadAvg1: z.number().nonnegative().optional(),
+      cpus: z.number().int().positive().optional(),
+    })
+    .optional(),
 });
 
 /** A last line of a JSON-lines file that was left out as a write cut short (see `readJsonLines`). */
@@ -323,6 +346,11 @@ export interface RebuildSummaryOptions {
   onSkippedLine?: (skipped: SkippedLine) => void;
   /** The old `summary.json`, when the caller read it already (`readSummaryFile`); null for none. */
   previous?: RunSummary | null;
+  /**
+   * Limits the generator is judged by. Default: those of the old `summary.json`, else the
+   * defaults (a crash before it was written).
+   */
+  health?: HealthSettings;
 }
 
 /**
@@ -335,7 +363,7 @@ export interface RebuildSummaryOptions {
  * @example
  * const summary = await rebuildSummaryFromDir('results/2026-11-23T11-40-00Z-ms03-ab12');
  */
-export async function rebuildSummaryFromDir(dir: string, { thresholds, onSkippedLine, previous: given }: RebuildSummaryOptions = {}): Promise<RunSummary> {
+export async function rebuildSummaryFromDir(dir: string, { thresholds, onSkippedLine, previous: given, health }: RebuildSummaryOptions = {}): Promise<RunSummary> {
   const previous = given === undefined ? await readSummaryFile(dir) : (given ?? undefined);
   const { samples, found: hasSamples, skipped: skippedSample } = await readTimeseries(dir);
   if (skippedSample) onSkippedLine?.(skippedSample);
@@ -404,5 +432,13 @@ export async function rebuildSummaryFromDir(dir: string, { thresholds, onSkipped
     ...(previous?.scheduler !== undefined ? { scheduler: previous.scheduler } : {}),
     ...(previous?.chain !== undefined ? { chainNotes: previous.chain.notes } : {}),
     thresholds: thresholds ?? previous?.thresholds ?? [],
+    health: health ?? healthSettingsOfSummary(previous),
   });
+}
+
+/** The generator-health settings a run was judged by, from its `summary.json`; the defaults when it has none. */
+export function healthSettingsOfSummary(summary: Pick<RunSummary, 'generatorHealth'> | undefined): HealthSettings {
+  const recorded = summary?.generatorHealth;
+  if (recorded === undefined) return DEFAULT_HEALTH_SETTINGS;
+  return { enabled: recorded.status !== 'not_judged', limits: { ...DEFAULT_HEALTH_LIMITS, ...recorded.limits } };
 }

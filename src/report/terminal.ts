@@ -1,12 +1,14 @@
 /**
  * The terminal side of a run (ARCHITECTURE.md 6): a live view while it runs (a block redrawn in
  * place on a TTY, one plain line per interval in CI logs) and the final report in the style of the
- * milestone READMEs, ending with the threshold verdicts and `VERDICT: PASS|FAIL`.
+ * milestone READMEs, ending with the generator's health, the threshold verdicts and
+ * `VERDICT: PASS|FAIL|INVALID`.
  */
 import type { FlowResult } from '../flow.ts';
 import { formatBytes, formatDuration } from '../util/format.ts';
 import type { ProcessSample, RunSummary, TimeseriesSample } from '../metrics/types.ts';
 import { formatChainBottleneck, formatChainFrameLine, formatChainLiveParts, formatChainReport } from './chainTerminal.ts';
+import { formatHealthLines } from './terminalHealth.ts';
 
 /** Where the terminal writes: `process.stdout`, or a fake with `isTTY` in tests. */
 export interface OutputStream {
@@ -203,8 +205,9 @@ const utc = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19).r
 
 /**
  * The end-of-run report: header, per-flow lines (small runs), performance, where time goes per
- * step, resource usage, errors by step × class, retries and breaker, phases, the threshold
- * verdicts, and last the line `VERDICT: PASS` or `VERDICT: FAIL (n of m thresholds failed)`.
+ * step, resource usage, errors by step × class, retries and breaker, phases, the generator's
+ * health, the threshold verdicts, and last the line `VERDICT: PASS`, `VERDICT: FAIL (n of m
+ * thresholds failed)` or `VERDICT: INVALID (<why the generator's figures cannot be trusted>)`.
  */
 export function formatFinalReport(summary: RunSummary, { color = false, flowLines, maxFlowLines = 50, title }: FinalReportOptions = {}): string {
   const bold = (text: string): string => paint(color, '1', text);
@@ -299,11 +302,17 @@ export function formatFinalReport(summary: RunSummary, { color = false, flowLine
     out.push('', bold('📶 Phases:'), ...table([['phase', 'length', 'started', 'ok', 'fail', 'drop', 'e2e p95'], ...rows]));
   }
 
+  if (summary.generatorHealth) {
+    out.push('', ...formatHealthLines(summary.generatorHealth, { table, bad: (text) => paint(color, '31', text), title: bold }));
+  }
+
   const failed = summary.thresholds.filter((t) => !t.pass).length;
-  out.push('', bold('🎯 Thresholds:'));
+  const invalid = summary.verdict === 'invalid';
+  out.push('', bold(invalid ? '🎯 Thresholds (not judged: the generator fell behind, so these figures describe the harness):' : '🎯 Thresholds:'));
   if (summary.thresholds.length === 0) out.push('  none');
   else {
-    const rows = summary.thresholds.map((t) => [`${t.pass ? '✅' : '❌'} ${t.expression}`, t.actualText, t.pass ? 'PASS' : 'FAIL', t.source]);
+    const result = (pass: boolean): string => (invalid ? `(${pass ? 'pass' : 'fail'}: not judged)` : pass ? 'PASS' : 'FAIL');
+    const rows = summary.thresholds.map((t) => [`${t.pass ? '✅' : '❌'} ${t.expression}`, t.actualText, result(t.pass), t.source]);
     // Colored after padding: escape codes would count as width.
     const lines = table(rows, 'lrll');
     out.push(...lines.map((line, i) => (summary.thresholds[i]?.pass ? line : paint(color, '31', line))));
@@ -312,6 +321,7 @@ export function formatFinalReport(summary: RunSummary, { color = false, flowLine
   out.push('', ...formatChainBottleneck(summary));
   // A run its infrastructure stopped proves nothing about the thresholds, however they read.
   if (summary.stopped) out.push(paint(color, '1;31', `VERDICT: STOPPED (${summary.stopped.code}: the infrastructure failed, exit 3)`));
+  else if (invalid) out.push(paint(color, '1;35', `VERDICT: INVALID (the load generator fell behind: ${summary.generatorHealth?.reasons.join('; ') ?? 'see generator health'})`));
   else if (summary.verdict === 'pass') out.push(paint(color, '1;32', 'VERDICT: PASS'));
   else if (failed > 0) out.push(paint(color, '1;31', `VERDICT: FAIL (${failed} of ${summary.thresholds.length} thresholds failed)`));
   else out.push(paint(color, '1;31', `VERDICT: FAIL (${summary.interrupted ? 'run interrupted' : 'run failed'})`));
