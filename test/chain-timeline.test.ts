@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FlowResult } from '../src/flow.ts';
 import type { BlockRecord } from '../src/metrics/chainTypes.ts';
-import { rebuildSummaryFromDir } from '../src/metrics/summary.ts';
+import { rebuildSummaryFromDir } from '../src/metrics/rebuildSummary.ts';
 import type { RunSummary, TimeseriesSample } from '../src/metrics/types.ts';
 import { TSX_LOADER_URL } from '../src/util/tsxLoader.ts';
 

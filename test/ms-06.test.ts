@@ -109,7 +109,9 @@ describe('MS-06 resilience', () => {
     expect(scenario!.proxies[0]!.injected).toBeGreaterThan(0);
     expect(scenario!.processFaults).toEqual([expect.objectContaining({ kind: 'personal_server_restart', injected: 1 })]);
     const restart = scenario!.processFaults[0]!;
-    expect(restart.endedAt! - restart.beganAt!).toBeGreaterThanOrEqual(900);
+    // Down until its window (2s–3s) ended, not undone at once: beganAt is stamped when the stop has
+    // completed, which a busy machine may take a few hundred ms into the 1 s window.
+    expect(restart.endedAt! - restart.beganAt!).toBeGreaterThanOrEqual(300);
     expect(scenario!.survival.injected).toBe(scenario!.proxies[0]!.injected + 1);
 
     // The run's own files, in its directory under the MS-06 run; survival agrees with them.

@@ -15,7 +15,7 @@ import { basename, join } from 'node:path';
 import { ConfigError, VanaLoadError } from '../errors.ts';
 import { exitCodeOfVerdict } from '../exitCodes.ts';
 import { RESULT_FILES, writeSummaryFile } from '../metrics/resultsWriter.ts';
-import { healthSettingsOfSummary, readSummaryFile, rebuildSummaryFromDir, type SkippedLine } from '../metrics/summary.ts';
+import { healthSettingsOfSummary, readSummaryFile, rebuildSummaryFromDir, type SkippedLine } from '../metrics/rebuildSummary.ts';
 import { evaluateThresholds, mergeThresholds, parseThreshold, parseThresholds, type Threshold } from '../metrics/thresholds.ts';
 import { MILESTONE_IDS, type MilestoneId } from '../milestones/milestoneIds.ts';
 import { MILESTONE_THRESHOLDS } from '../milestones/thresholds.ts';

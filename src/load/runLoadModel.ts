@@ -9,6 +9,7 @@
 import { setMaxListeners } from 'node:events';
 import { ConfigError } from '../errors.ts';
 import { createLagMeter } from './schedulerLag.ts';
+import { createWakeableSleeps } from './wakeableSleeps.ts';
 import { phasedRateAt, phasedTargetRate, scheduleOf } from './schedules.ts';
 import type {
   BatchedLoadModel,
@@ -84,7 +85,8 @@ export function startLoadRun(model: LoadModel, options: LoadRunOptions): LoadRun
   let fatal: { error: unknown } | undefined;
   let tickTimer: ReturnType<typeof setTimeout> | undefined;
   let drainTimer: ReturnType<typeof setTimeout> | undefined;
-  const sleepers = new Set<{ timer: ReturnType<typeof setTimeout> | undefined; wake: () => void }>();
+  const sleeps = createWakeableSleeps();
+  const sleep = sleeps.sleep;
 
   let resolveDone!: (stats: LoadRunStats) => void;
   let rejectDone!: (error: unknown) => void;
@@ -193,17 +195,6 @@ export function startLoadRun(model: LoadModel, options: LoadRunOptions): LoadRun
     if (counts.inFlight >= maxInFlight) return drop(task, 'max_in_flight');
     if (gate && !gate.allow()) return drop(task, 'circuit_open');
     void launch(task);
-  }
-
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const sleeper = { timer: undefined as ReturnType<typeof setTimeout> | undefined, wake: resolve };
-      sleeper.timer = setTimeout(() => {
-        sleepers.delete(sleeper);
-        resolve();
-      }, ms);
-      sleepers.add(sleeper);
-    });
   }
 
   /**
@@ -356,11 +347,7 @@ export function startLoadRun(model: LoadModel, options: LoadRunOptions): LoadRun
     scheduleEndedAt = Math.min(at, now());
     if (tickTimer !== undefined) clearTimeout(tickTimer);
     tickTimer = undefined;
-    for (const sleeper of sleepers) {
-      clearTimeout(sleeper.timer);
-      sleeper.wake();
-    }
-    sleepers.clear();
+    sleeps.wakeAll();
     releaseSchedule();
   }
 

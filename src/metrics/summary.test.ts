@@ -8,7 +8,8 @@ import { createMetricsCollector, type MetricsCollector } from './collector.ts';
 import { flowResultFixture } from '../../test/fixtures/flowResultFixture.ts';
 import { createResultsWriter, type ResultsWriter } from './resultsWriter.ts';
 import { startSampler } from './sampler.ts';
-import { buildSummary, rebuildSummaryFromDir, summarizeResources } from './summary.ts';
+import { rebuildSummaryFromDir } from './rebuildSummary.ts';
+import { buildSummary, summarizeResources } from './summary.ts';
 import type { ProcessSample, ThresholdVerdict, TimeseriesSample } from './types.ts';
 
 const T0 = 1_800_000_000_000;
