@@ -137,19 +137,22 @@ program
   .command('compare')
   .description(
     'compare a candidate run with a baseline: latency per step with bootstrap confidence intervals, success rates, throughput, errors, CPU per flow; ' +
-      'writes compare.html; exit 1 only when a --max-regression metric is worse beyond its tolerance and significantly so',
+      'writes compare.html; exit 1 only when a metric is worse beyond its tolerance and significantly so: the --max-regression rules, or without them the default gate ' +
+      "(e2e and every step's p95 +10%, success -1pp, dropped +1pp, Bonferroni-corrected)",
   )
   .argument('<baseline>', 'results directory of the baseline run')
   .argument('<candidate>', 'results directory of the candidate run (compare.html is written there)')
   .option('--max-regression <rule>', `tolerated worsening, repeatable; ${MAX_REGRESSION_HELP}`, (value: string, previous: string[]) => [...previous, value], [] as string[])
+  .option('--figures-only', 'print and write the comparison, judge nothing (exit 0)')
   .option('--alpha <p>', 'two-sided significance level of the tests; intervals are 1 - alpha', numberFlag('--alpha', 0.0001, 0.5), 0.05)
   .option('--force', 'compare runs with another target or load model kind (other differences only warn)')
   .option('--out <file>', 'where to write compare.html (default <candidate>/compare.html)')
-  .action(async (baseline: string, candidate: string, opts: { maxRegression: string[]; alpha: number; force?: boolean; out?: string }) => {
+  .action(async (baseline: string, candidate: string, opts: { maxRegression: string[]; figuresOnly?: boolean; alpha: number; force?: boolean; out?: string }) => {
     const { exitCode } = await runCompareCommand({
       baseline,
       candidate,
       maxRegressions: opts.maxRegression,
+      figuresOnly: opts.figuresOnly === true,
       alpha: opts.alpha,
       force: opts.force === true,
       ...(opts.out !== undefined ? { out: opts.out } : {}),
