@@ -1,7 +1,8 @@
 /**
  * `npm run milestones:ci`: MS-01..MS-06 in sequence at CI scale, each as its own process against
  * the local stack it starts and stops, stopping at the first failure, then one summary table.
- * Exit code: 0 when all pass, else the failing milestone's (1 threshold, 2 usage, 3 infrastructure).
+ * Exit code: 0 when all pass, else the failing milestone's (1 threshold, 2 usage, 3 infrastructure,
+ * 5 invalid: the load generator fell behind).
  *
  *   npm run milestones:ci                 # the CI profile (~6 minutes on 2 cores)
  *   npm run milestones:ci -- --only ms-03 # one milestone of the profile
@@ -112,23 +113,30 @@ function run(step: Step, runId: string): Promise<number> {
 const pct = (ratio: number | null | undefined): string => (ratio == null ? '-' : `${(ratio * 100).toFixed(1)}%`);
 const secs = (ms: number | undefined): string => (ms === undefined ? '-' : ms >= 1000 ? `${(ms / 1000).toFixed(2)}s` : `${Math.round(ms)}ms`);
 
+/** `ok (loop p99 12ms, sched p99 30ms, cpu 41%)`: the generator's status and its three main figures. */
+function generatorFigures(health: NonNullable<RunSummary['generatorHealth']>): string {
+  const value = (name: string): string => health.checks.find((c) => c.name === name)?.valueText ?? '-';
+  return `${health.status} (loop p99 ${value('event_loop_lag.p99')}, sched p99 ${value('scheduler_lag.p99')}, cpu ${value('harness_cpu')})`;
+}
+
 function table(outcomes: readonly Outcome[], skipped: readonly Step[]): string {
   const rows = [
-    ['milestone', 'result', 'time', 'flows', 'success', 'e2e p95', 'flows/s', 'harness rss peak'],
+    ['milestone', 'result', 'time', 'flows', 'success', 'e2e p95', 'flows/s', 'harness rss peak', 'generator'],
     ...outcomes.map(({ step, exitCode, seconds, summary }) => {
       const harness = summary?.resources.find((r) => r.name === 'harness');
       return [
         `${step.id.toUpperCase()} ${step.name}`,
-        exitCode === 0 ? 'PASS' : `FAIL (exit ${exitCode})`,
+        exitCode === 0 ? 'PASS' : exitCode === 5 ? 'INVALID (exit 5)' : `FAIL (exit ${exitCode})`,
         `${seconds.toFixed(0)}s`,
         summary ? String(summary.counts.completed) : '-',
         pct(summary?.rates.successRate),
         secs(summary?.steps.e2e?.p95),
         summary ? summary.rates.flowsPerS.toFixed(2) : '-',
         harness ? `${Math.round(harness.rssPeakBytes / 1_048_576)} MB` : '-',
+        summary?.generatorHealth ? generatorFigures(summary.generatorHealth) : '-',
       ];
     }),
-    ...skipped.map((step) => [`${step.id.toUpperCase()} ${step.name}`, 'not run', '-', '-', '-', '-', '-', '-']),
+    ...skipped.map((step) => [`${step.id.toUpperCase()} ${step.name}`, 'not run', '-', '-', '-', '-', '-', '-', '-']),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => (i === 0 || i === 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');

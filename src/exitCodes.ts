@@ -9,4 +9,16 @@ export const EXIT_CODES = {
   infrastructure: 3,
   /** An unexpected error in vana-load itself (a bug): never a verdict on the system under test. */
   harnessError: 4,
+  /** The load generator fell behind (generator health): the run measured the harness, not the system. */
+  invalid: 5,
 } as const;
+
+/**
+ * The exit code of a judged run: 0 pass, 1 fail, 5 invalid.
+ *
+ * @example
+ * process.exitCode = exitCodeOfVerdict(summary.verdict);
+ */
+export function exitCodeOfVerdict(verdict: 'pass' | 'fail' | 'invalid'): number {
+  return verdict === 'pass' ? EXIT_CODES.ok : verdict === 'invalid' ? EXIT_CODES.invalid : EXIT_CODES.thresholdFailed;
+}

@@ -71,6 +71,12 @@ export interface FlowResult {
   /** endedAt - scheduledAt, in ms. */
   e2eMs: number;
   txHash?: Hex;
+  /**
+   * The block that included the transaction, once its receipt came (mined, reverted or not): joins
+   * the flow to its line of `blocks.jsonl`. The `relay` step is request → a node held the tx, the
+   * `confirm` step held → receipt seen.
+   */
+  txBlock?: number;
   permissionId?: string;
   operationId?: string;
   /** sha256 (hex, no 0x) the personal server reported for the plaintext it decrypted, and a short excerpt of its result. */

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { createPublicClient, createTestClient, hexToBytes, keccak256, parseEventLogs, toHex, type Address, type Log, type PublicClient } from 'viem';
-import { HDKey, hdKeyToAccount, privateKeyToAccount } from 'viem/accounts';
+import { HDKey, hdKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPortabilityPermissionsAbi } from '../src/protocol/abis.ts';
 import type { ServerFilesAndPermissionMessage } from '../src/protocol/eip712.ts';
@@ -103,6 +103,17 @@ describe('GET /health', () => {
       pending: 0,
       preflight: { checked: 0, passed: 0, refused: {}, inFlight: 0, simulateMs: { p50: 0, p95: 0, max: 0 } },
     });
+  });
+});
+
+describe('GET /stats', () => {
+  it("tells the relayer pool's figures: each relayer's address, next nonce and transactions in flight", async () => {
+    const response = await fetch(`${api.url}/stats`);
+    expect(response.status).toBe(200);
+    const { relayerPool } = (await response.json()) as { relayerPool: { relayers: Array<{ address: string; nextNonce: number; pending: number }>; submitted: number } };
+    const stats = pool.stats();
+    expect(relayerPool.relayers.map((r) => [r.address, r.nextNonce, r.pending])).toEqual(stats.relayers.map((r) => [r.address, r.nextNonce, r.pending]));
+    expect(relayerPool.submitted).toBe(stats.submitted);
   });
 });
 

@@ -116,7 +116,24 @@ describe('vana-load compare', () => {
     const { code, stdout } = await compare(a, b);
     expect(code).toBe(0);
     expect(stdout).toContain("\n⚠️  The runs differ in 1 setting(s); differences below may come from these:\n  ⚠️  node version: baseline v20.19.0, candidate v22.11.0\n");
-    expect(stdout).toContain('\nCOMPARE: figures only (no --max-regression given): exit 0\n');
+    // No rule given: the default gate judges, and finds nothing in two runs of the same flows.
+    expect(stdout).toMatch(/\nRegression checks, default gate \(no --max-regression given\): .*\(Bonferroni\)\n/);
+    expect(stdout).toMatch(/\nCOMPARE: NO REGRESSION \(14 rule\(s\) checked\): exit 0\n/);
+  });
+
+  it('without rules, the default gate fails a candidate 30 % slower naming the steps, and --figures-only judges nothing', async () => {
+    const a = await fixture('gate-a', { flows: 200, seed: 1 });
+    const b = await fixture('gate-b', { flows: 200, seed: 2, scale: 1.3 });
+    const gated = await compare(a, b);
+    expect(gated.code).toBe(1);
+    expect(gated.stdout).toContain('each at p < 0.05 ÷ 14 = 0.0036 (Bonferroni)');
+    expect(checkLine(gated.stdout, 'e2e.p95:+10%')).toMatch(/❌ {2}e2e\.p95:\+10% +REGRESSED /);
+    expect(gated.stdout).toMatch(/\nCOMPARE: REGRESSION in e2e\.p95 \+\S+ \(\+\d+\.\d%\)(, \w+\.p95 \+\S+ \(\+\d+\.\d%\))*: exit 1\n/);
+    const figures = await compare(a, b, '--figures-only');
+    expect(figures.code).toBe(0);
+    expect(figures.stdout).toContain('\nCOMPARE: figures only (--figures-only): exit 0\n');
+    const both = await compare(a, b, '--figures-only', '--max-regression', 'e2e.p95:+10%');
+    expect([both.code, both.stderr]).toEqual([2, 'Error [COMPARE_FLAGS_CONFLICT]: --figures-only judges nothing: drop it or the --max-regression rules\n']);
   });
 
   it('error: a bad --max-regression or --alpha exits 2 with one line naming what is accepted', async () => {
@@ -144,7 +161,7 @@ describe('vana-load compare', () => {
   it('writes compare.html where --out says', async () => {
     const a = await fixture('out', { flows: 10, seed: 1 });
     const out = join(root, 'elsewhere.html');
-    const { code, stdout } = await compare(a, a, '--out', out);
+    const { code, stdout } = await compare(a, a, '--out', out, '--figures-only');
     expect(code).toBe(0);
     expect(stdout.trimEnd().split('\n').at(-1)).toBe(`📊 ${out}`);
     expect(await readFile(out, 'utf8')).toContain('<span class="verdict none" data-verdict="none">FIGURES ONLY</span>');

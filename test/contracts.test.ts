@@ -10,7 +10,6 @@ import {
   createWalletClient,
   getAddress,
   hexToBytes,
-  http,
   keccak256,
   maxUint256,
   parseEventLogs,

@@ -109,12 +109,14 @@ describe('MS-06 resilience', () => {
     expect(scenario!.proxies[0]!.injected).toBeGreaterThan(0);
     expect(scenario!.processFaults).toEqual([expect.objectContaining({ kind: 'personal_server_restart', injected: 1 })]);
     const restart = scenario!.processFaults[0]!;
-    expect(restart.endedAt! - restart.beganAt!).toBeGreaterThanOrEqual(900);
+    // Down until its window (2s–3s) ended, not undone at once: beganAt is stamped when the stop has
+    // completed, which a busy machine may take a few hundred ms into the 1 s window.
+    expect(restart.endedAt! - restart.beganAt!).toBeGreaterThanOrEqual(300);
     expect(scenario!.survival.injected).toBe(scenario!.proxies[0]!.injected + 1);
 
     // The run's own files, in its directory under the MS-06 run; survival agrees with them.
     const dir = join(base, 'results', 'survives', '1-flags');
-    expect(readdirSync(dir).sort()).toEqual(['faults.json', 'faults.log', 'flows.jsonl', 'report.html', 'run.log', 'stack.log', 'summary.json', 'timeseries.jsonl']);
+    expect(readdirSync(dir).sort()).toEqual(['blocks.jsonl', 'faults.json', 'faults.log', 'flows.jsonl', 'report.html', 'run.log', 'stack.log', 'summary.json', 'timeseries.jsonl']);
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
     const lines = readFileSync(join(dir, 'flows.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as FlowResult);
     expect([summary.counts.started, lines.length, lines.filter((f) => f.success).length]).toEqual([flows.started, flows.ok + flows.failed, flows.ok]);

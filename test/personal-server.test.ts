@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createPublicClient,
   createWalletClient,
-  http,
   parseEventLogs,
   type Address,
   type Hex,
@@ -319,6 +318,18 @@ describe('operations lifecycle', () => {
     expect(cancel.status).toBe(204);
     expect(await getOperation(slow, id)).toMatchObject({ kind: 'OperationStatus', id, status: 'cancelled', result: null });
     expect(slow.stats().operations).toMatchObject({ created: 1, cancelled: 1, live: 0 });
+  });
+
+  it('tells its queue on GET /stats: a running operation counts until it ends, a refused one never stays counted', async () => {
+    const slow = await startServer({ backend: { kind: 'sim', latency: { p50Ms: 60_000, p95Ms: 60_000 }, failureRate: 0 } });
+    const stats = async (): Promise<unknown> => ((await (await fetch(`${slow.url}/stats`)).json()) as { queue: unknown }).queue;
+    expect(await stats()).toEqual({ preparing: 0, running: 0 });
+    const created = await postOperation(slow, await signedBody(permissionId, app));
+    expect(await stats()).toEqual({ preparing: 0, running: 1 });
+    expect((await postOperation(slow, await signedBody(999_999n, app))).status).toBe(404);
+    await fetch(`${slow.url}/operations/${(created.body as { id: string }).id}/cancel`, { method: 'POST' });
+    expect(await stats()).toEqual({ preparing: 0, running: 0 });
+    expect(slow.stats().queue).toEqual({ preparing: 0, running: 0 });
   });
 
   it('error: answers 404 NOT_FOUND_ERROR for an unknown operation id', async () => {

@@ -104,7 +104,7 @@ describe('MS-03 results, thresholds and SIGINT', () => {
     expect(summary.resources.map((r) => r.name).sort()).toEqual(['anvil', 'harness', 'stack']);
     for (const r of summary.resources) expect(r.rssPeakBytes, r.name).toBeGreaterThan(0);
     expect(summary.thresholds.find((t) => t.expression === 'e2e.p95<1ms')).toMatchObject({ pass: false, source: 'flag' });
-    expect((await readdir(join(resultsDir, 'threshold'))).sort()).toEqual(['flows.jsonl', 'report.html', 'run.log', 'stack.log', 'summary.json', 'timeseries.jsonl']);
+    expect((await readdir(join(resultsDir, 'threshold'))).sort()).toEqual(['blocks.jsonl', 'flows.jsonl', 'report.html', 'run.log', 'stack.log', 'summary.json', 'timeseries.jsonl']);
   });
 
   it("error: exits 2 with a syntax error for 'e2e.p95<<3' before starting a stack", async () => {

@@ -4,7 +4,7 @@
  * one below it. Three signals, in this order:
  *
  * 1. **the chain**, when it was read: blocks over half full on average, or the base fee rising by
- *    more than 10 % over the step (EIP-1559 raises it after every block over half full);
+ *    more than 10 % over the step (src/metrics/chainSignal.ts, the rule a run's verdict uses too);
  * 2. **the machine**, when its CPU was full (under 15 % idle) and other work, not the search's
  *    processes, took most of it: then the figures are the shared machine's, not the target's;
  * 3. **a process** near its CPU limit: a process can use at most one core (one event loop; anvil
@@ -16,19 +16,15 @@
  */
 import { STEP_NAMES } from '../flow.ts';
 import { formatMs } from '../report/htmlFormat.ts';
-import type { Bottleneck, CapacityStep, ChainLoad } from './types.ts';
+import { chainSignal, describeChainLoad } from '../metrics/chainSignal.ts';
+import type { Bottleneck, CapacityStep } from './types.ts';
 
 /** A process at this share of the CPU it could get, or above, is the bottleneck. */
 export const PROCESS_NEAR_LIMIT = 0.85;
-/** Mean gas used ÷ gas limit above which the chain is the bottleneck. */
-export const CHAIN_HALF_FULL = 0.5;
-/** Base fee growth over a step above which the chain is the bottleneck. */
-export const BASE_FEE_RISE = 1.1;
 /** The machine is full below this share of its CPU idle. */
 export const MACHINE_FULL_IDLE = 0.15;
 
 const pct = (x: number): string => `${Math.round(x * 100)} %`;
-const gwei = (wei: string): string => `${(Number(BigInt(wei)) / 1e9).toFixed(2)} gwei`;
 
 /** Each process's CPU at a step as a share of what it could get there (see the module comment). */
 export function processHeadroom(step: Pick<CapacityStep, 'cpu' | 'machineCpuPercent'>, cores: number): Array<{ name: string; cpuPercent: number; limitPercent: number; share: number }> {
@@ -39,17 +35,6 @@ export function processHeadroom(step: Pick<CapacityStep, 'cpu' | 'machineCpuPerc
       return { name, cpuPercent: avgPercent, limitPercent, share: limitPercent > 0 ? avgPercent / limitPercent : 0 };
     })
     .sort((a, b) => b.share - a.share || b.cpuPercent - a.cpuPercent);
-}
-
-function chainSignal(chain: ChainLoad): string | undefined {
-  const rising = chain.blocks >= 2 && BigInt(chain.baseFeeLastWei) * 100n > BigInt(chain.baseFeeFirstWei) * BigInt(Math.round(BASE_FEE_RISE * 100));
-  if (chain.meanGasUsedRatio > CHAIN_HALF_FULL) return `blocks ${pct(chain.meanGasUsedRatio)} full on average`;
-  if (rising) return `base fee rising ${gwei(chain.baseFeeFirstWei)} → ${gwei(chain.baseFeeLastWei)}`;
-  return undefined;
-}
-
-function describeChain(chain: ChainLoad): string {
-  return `blocks ${pct(chain.meanGasUsedRatio)} full on average over ${chain.blocks} blocks (${pct(chain.overHalfFullShare)} over half full), base fee ${gwei(chain.baseFeeFirstWei)} → ${gwei(chain.baseFeeLastWei)}`;
 }
 
 /** Flow steps by p95 growth (ms) from `before` to `at`, largest first; from 0 when there is no `before`. */
@@ -97,7 +82,7 @@ export function findBottleneck(steps: readonly CapacityStep[], { cores }: { core
           .join(', '),
     );
   }
-  evidence.push(at.chain ? `chain ${where}: ${describeChain(at.chain)}` : `chain ${where}: not measured${at.chainNote ? ` (${at.chainNote})` : ''}`);
+  evidence.push(at.chain ? `chain ${where}: ${describeChainLoad(at.chain)}` : `chain ${where}: not measured${at.chainNote ? ` (${at.chainNote})` : ''}`);
 
   const chain = at.chain ? chainSignal(at.chain) : undefined;
   if (chain) return { kind: 'chain', name: 'chain', atRate: at.rate, text: `${prefix}the chain: ${chain} ${where}`, evidence };

@@ -54,7 +54,11 @@ export function toCapacityStep(params: ToCapacityStepParameters): CapacityStep {
     cpuLimit: cpuLimit(summary.resources, { cores: summary.environment.cpus, scope: params.cpuScope }),
     chain: params.chain,
     ...(params.chainNote !== undefined ? { chainNote: params.chainNote } : {}),
-    breaches: summary.thresholds.filter((t) => !t.pass).map((t) => `${t.expression} (got ${t.actualText})`),
+    // An INVALID step measured the harness: its reasons are the breaches, it does not pass.
+    breaches: [
+      ...(summary.verdict === 'invalid' ? (summary.generatorHealth?.reasons ?? []).map((r) => `INVALID: ${r}`) : []),
+      ...summary.thresholds.filter((t) => !t.pass).map((t) => `${t.expression} (got ${t.actualText})`),
+    ],
     pass: !summary.interrupted && summary.verdict === 'pass',
     interrupted: summary.interrupted,
     dir: params.dir,

@@ -4,6 +4,7 @@
  * (src/report/capacityHtml.ts) is drawn from it alone. Durations are milliseconds.
  */
 import { type StepName } from '../flow.ts';
+import type { ChainLoad } from '../metrics/chainSignal.ts';
 import type { Percentiles, ProcessResourceSummary } from '../metrics/types.ts';
 
 /** What a step must meet to count as sustained; each becomes a k6-style threshold of the step's run. */
@@ -68,18 +69,8 @@ export interface CpuLimit {
   flowsPerS: number;
 }
 
-/** The chain over a step's blocks, from `eth_feeHistory`: how full the blocks were and where the base fee went. */
-export interface ChainLoad {
-  /** Blocks read: the step's newest, at most 1024. */
-  blocks: number;
-  /** Mean of gas used ÷ gas limit over those blocks, 0..1. */
-  meanGasUsedRatio: number;
-  /** Share of those blocks over half full (EIP-1559 raises the base fee after each). */
-  overHalfFullShare: number;
-  /** Base fee of the first block read and of the block after the last, in wei (decimal strings: JSON has no bigint). */
-  baseFeeFirstWei: string;
-  baseFeeLastWei: string;
-}
+/** The chain over a step's blocks, from `eth_feeHistory` (the step's newest, at most 1024): the shape the run's timeline shares. */
+export type { ChainLoad };
 
 /** One step of the search, as printed and as written to capacity.json. */
 export interface CapacityStep {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.ts';
-import { EXIT_CODES } from '../exitCodes.ts';
+import { exitCodeOfVerdict } from '../exitCodes.ts';
 import { writeSummaryFile } from '../metrics/resultsWriter.ts';
 import { evaluateThresholds } from '../metrics/thresholds.ts';
 import { type MilestoneId } from '../milestones/milestoneIds.ts';
@@ -90,7 +90,7 @@ export async function runArtilleryReportCommand({
     print(`⚠️  ${summary.runner.startupWaits} virtual user(s) arrived before their worker was ready: their e2e includes the wait (add a warm-up pause phase)`);
   }
   print(`\n📁 ${summaryPath} and ${reportPath} from ${summary.counts.completed} flows in ${output}`);
-  return { exitCode: summary.verdict === 'pass' ? EXIT_CODES.ok : EXIT_CODES.thresholdFailed, summary, summaryPath, reportPath };
+  return { exitCode: exitCodeOfVerdict(summary.verdict), summary, summaryPath, reportPath };
 }
 
 /**

@@ -5,9 +5,12 @@
  * (src/report/compare.ts), prints the table, writes `compare.html` into the candidate directory
  * (or `--out`) and judges the `--max-regression` rules.
  *
+ * Without `--max-regression` the default gate judges (maxRegression.ts: e2e and every step's p95,
+ * success and dropped rates, Bonferroni-corrected); `--figures-only` judges nothing.
+ *
  * Exit code: 1 when a rule's metric is worse beyond its tolerance and significantly so (p < alpha);
- * 0 otherwise, and always 0 without rules; 2 for bad usage, unreadable or truncated results, or
- * runs that are not comparable.
+ * 0 otherwise, and always 0 with `figuresOnly`; 2 for bad usage, unreadable or truncated results,
+ * or runs that are not comparable.
  */
 import { join } from 'node:path';
 import { ConfigError } from '../errors.ts';
@@ -16,15 +19,17 @@ import { checkComparability, describeIssue } from '../report/comparability.ts';
 import { compareRuns, type RunComparison } from '../report/compare.ts';
 import { writeCompareHtml } from '../report/compareHtml.ts';
 import { formatCompareReport } from '../report/compareTable.ts';
-import { judgeRegressions, parseMaxRegression, type RegressionVerdict } from '../report/maxRegression.ts';
+import { DEFAULT_REGRESSION_RULES, describeDefaultGate, judgeRegressions, parseMaxRegression, type RegressionVerdict } from '../report/maxRegression.ts';
 import { readCompareRun } from '../report/readCompareRun.ts';
 import { shouldUseColor, type OutputStream } from '../report/terminal.ts';
 
 export interface RunCompareCommandParameters {
   baseline: string;
   candidate: string;
-  /** `--max-regression` expressions, e.g. `e2e.p95:+10%`. */
+  /** `--max-regression` expressions, e.g. `e2e.p95:+10%`; none: the default gate. */
   maxRegressions?: readonly string[];
+  /** Judge nothing (exit 0 whatever the figures); refused together with `maxRegressions`. */
+  figuresOnly?: boolean;
   /** Two-sided significance level; default 0.05. */
   alpha?: number;
   /** Compare runs with another target or load model kind. */
@@ -52,6 +57,7 @@ export async function runCompareCommand({
   baseline: baselineDir,
   candidate: candidateDir,
   maxRegressions = [],
+  figuresOnly = false,
   alpha = 0.05,
   force = false,
   out,
@@ -60,6 +66,7 @@ export async function runCompareCommand({
   // Everything typed is checked before any file is read.
   const rules = maxRegressions.map(parseMaxRegression);
   if (!(alpha > 0 && alpha <= 0.5)) throw new ConfigError(`--alpha must be a number in (0, 0.5], got ${alpha}`, { code: 'COMPARE_ALPHA_INVALID' });
+  if (figuresOnly && rules.length > 0) throw new ConfigError('--figures-only judges nothing: drop it or the --max-regression rules', { code: 'COMPARE_FLAGS_CONFLICT' });
 
   const [baseline, candidate] = await Promise.all([readCompareRun(baselineDir), readCompareRun(candidateDir)]);
   const refusing = checkComparability(baseline.summary, candidate.summary).filter((issue) => issue.severity === 'refuse');
@@ -68,10 +75,12 @@ export async function runCompareCommand({
   }
   const comparison = compareRuns(baseline, candidate, { alpha });
 
-  const verdicts = judgeRegressions(comparison, rules);
+  const useDefaultGate = rules.length === 0 && !figuresOnly;
+  const verdicts = useDefaultGate ? judgeRegressions(comparison, DEFAULT_REGRESSION_RULES, alpha / DEFAULT_REGRESSION_RULES.length) : judgeRegressions(comparison, rules);
+  const gate = useDefaultGate ? describeDefaultGate(alpha) : undefined;
   const htmlPath = out ?? join(candidateDir, 'compare.html');
-  await writeCompareHtml(htmlPath, { comparison, baselineTimes: baseline.times, candidateTimes: candidate.times, verdicts });
-  stdout.write(formatCompareReport(comparison, { verdicts, color: shouldUseColor(stdout), htmlPath }));
+  await writeCompareHtml(htmlPath, { comparison, baselineTimes: baseline.times, candidateTimes: candidate.times, verdicts, ...(gate ? { gate } : {}) });
+  stdout.write(formatCompareReport(comparison, { verdicts, color: shouldUseColor(stdout), htmlPath, ...(gate ? { gate } : {}) }));
   const exitCode = verdicts.some((v) => v.regressed) ? EXIT_CODES.thresholdFailed : EXIT_CODES.ok;
   return { exitCode, comparison, verdicts, htmlPath };
 }

@@ -19,6 +19,7 @@ import { configOptions } from '../config/configOptions.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { stackOptionsFromConfig } from '../stack/stackOptionsFromConfig.ts';
 import { runReportCommand } from './reportCommand.ts';
+import { addHealthOptions, healthOverrides } from './healthFlags.ts';
 import { artilleryOutputOf, runArtilleryReportCommand } from './artilleryReportCommand.ts';
 import { registerArtilleryCommand } from './artilleryCommand.ts';
 import { ConfigError } from '../errors.ts';
@@ -83,18 +84,20 @@ stackCommand
     });
   });
 
-program
+const reportCommand = program
   .command('report')
   .description(
-    'rebuild summary.json and report.html of a run from flows.jsonl + timeseries.jsonl, or build them from an Artillery run (--from-artillery), judge it and print the final report (exit 0 pass, 1 fail)',
+    'rebuild summary.json and report.html of a run from flows.jsonl + timeseries.jsonl, or build them from an Artillery run (--from-artillery), judge it and print the final report (exit 0 pass, 1 fail, 5 invalid: the load generator fell behind)',
   )
   .argument('[dir]', 'results directory, e.g. results/2026-11-23T11-40-00Z-ms03-ab12')
   .option('--threshold <expr>', "k6-style threshold, repeatable, e.g. 'e2e.p95<120s'; overrides the run's threshold for the same metric", (value: string, previous: string[]) => [...previous, value], [] as string[])
   .option('--force', 'replace summary.json even when the rebuild counts fewer flows than it (a line of flows.jsonl left out)')
   .option('--from-artillery <file>', 'build the report of an artillery-engine-vana run from its `artillery run --output <file>` JSON')
   .option('--milestone <id>', `with --from-artillery: judge by this milestone's default thresholds too (${MILESTONE_IDS.join(', ')})`, milestoneFlag)
-  .option('--out-dir <dir>', 'with --from-artillery: where summary.json and report.html go (default results/<run id>)')
-  .action(async (dir: string | undefined, opts: { threshold: string[]; force?: boolean; fromArtillery?: string; milestone?: MilestoneId; outDir?: string }) => {
+  .option('--out-dir <dir>', 'with --from-artillery: where summary.json and report.html go (default results/<run id>)');
+addHealthOptions(reportCommand);
+reportCommand
+  .action(async (dir: string | undefined, opts: { threshold: string[]; force?: boolean; fromArtillery?: string; milestone?: MilestoneId; outDir?: string } & Record<string, unknown>) => {
     if (opts.fromArtillery !== undefined) {
       if (dir !== undefined) throw new ConfigError(`Give a results directory or --from-artillery, not both (got ${dir} and ${opts.fromArtillery})`, { code: 'USAGE' });
       const { exitCode } = await runArtilleryReportCommand({
@@ -115,7 +118,7 @@ program
         metaMessages: [`fix: vana-load report --from-artillery ${artilleryOutput} --out-dir ${dir}`],
       });
     }
-    const { exitCode } = await runReportCommand({ dir, thresholds: opts.threshold, force: opts.force === true });
+    const { exitCode } = await runReportCommand({ dir, thresholds: opts.threshold, force: opts.force === true, health: healthOverrides(opts) });
     process.exitCode = exitCode;
   });
 
@@ -134,19 +137,22 @@ program
   .command('compare')
   .description(
     'compare a candidate run with a baseline: latency per step with bootstrap confidence intervals, success rates, throughput, errors, CPU per flow; ' +
-      'writes compare.html; exit 1 only when a --max-regression metric is worse beyond its tolerance and significantly so',
+      'writes compare.html; exit 1 only when a metric is worse beyond its tolerance and significantly so: the --max-regression rules, or without them the default gate ' +
+      "(e2e and every step's p95 +10%, success -1pp, dropped +1pp, Bonferroni-corrected)",
   )
   .argument('<baseline>', 'results directory of the baseline run')
   .argument('<candidate>', 'results directory of the candidate run (compare.html is written there)')
   .option('--max-regression <rule>', `tolerated worsening, repeatable; ${MAX_REGRESSION_HELP}`, (value: string, previous: string[]) => [...previous, value], [] as string[])
+  .option('--figures-only', 'print and write the comparison, judge nothing (exit 0)')
   .option('--alpha <p>', 'two-sided significance level of the tests; intervals are 1 - alpha', numberFlag('--alpha', 0.0001, 0.5), 0.05)
   .option('--force', 'compare runs with another target or load model kind (other differences only warn)')
   .option('--out <file>', 'where to write compare.html (default <candidate>/compare.html)')
-  .action(async (baseline: string, candidate: string, opts: { maxRegression: string[]; alpha: number; force?: boolean; out?: string }) => {
+  .action(async (baseline: string, candidate: string, opts: { maxRegression: string[]; figuresOnly?: boolean; alpha: number; force?: boolean; out?: string }) => {
     const { exitCode } = await runCompareCommand({
       baseline,
       candidate,
       maxRegressions: opts.maxRegression,
+      figuresOnly: opts.figuresOnly === true,
       alpha: opts.alpha,
       force: opts.force === true,
       ...(opts.out !== undefined ? { out: opts.out } : {}),

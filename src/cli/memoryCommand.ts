@@ -9,7 +9,7 @@
 import { ConfigError } from '../errors.ts';
 import { memoryTrend, type MemoryTrend } from '../metrics/memoryTrend.ts';
 import { RESULT_FILES } from '../metrics/resultsWriter.ts';
-import { readTimeseries } from '../metrics/summary.ts';
+import { readTimeseries } from '../metrics/rebuildSummary.ts';
 import { checkReadableDir } from '../util/checkPath.ts';
 
 export interface RunMemoryCommandParameters {

@@ -1,7 +1,8 @@
 /**
  * What every milestone script shares: a commander program with the config flags, config loading
  * (defaults ← preset ← .env ← environment ← flags) and the mapping of errors to exit codes
- * (ARCHITECTURE.md 7: 0 pass, 1 threshold failed, 2 usage/config, 3 infrastructure).
+ * (ARCHITECTURE.md 7: 0 pass, 1 threshold failed, 2 usage/config, 3 infrastructure, 5 invalid:
+ * the load generator fell behind).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,6 +15,7 @@ import { EXIT_CODES } from '../exitCodes.ts';
 import { TSX_LOADER_URL } from '../util/tsxLoader.ts';
 import { RUN_SIGNALS } from '../run/interruption.ts';
 import { exitCodeFor, exitOnUncaught, formatError } from './errorOutput.ts';
+import { NO_HEALTH_CHECK_HELP } from './healthFlags.ts';
 
 /**
  * A milestone's command: its own flags (`configure`), `--dry-run`, `--threshold`, and every config
@@ -29,6 +31,7 @@ export function milestoneProgram(name: string, description: string, configure: (
     command.option('--threshold <expr>', "k6-style threshold, repeatable, e.g. 'e2e.p95<120s' or 'success_rate>=0.9'; overrides the milestone's default for the same metric", collect, []);
   }
   for (const option of configOptions(config)) if (!own.has(option.flag)) command.addOption(new Option(option.flags, option.help).hideHelp(option.hidden));
+  if (!own.has('--no-health-check')) command.option('--no-health-check', NO_HEALTH_CHECK_HELP);
   command.exitOverride((err) => {
     process.exit(err.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage);
   });

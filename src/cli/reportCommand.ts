@@ -1,19 +1,21 @@
 /**
  * `vana-load report <dir>`: rebuilds a run's `summary.json` from `flows.jsonl` + `timeseries.jsonl`
  * (so a crashed or interrupted run loses nothing already measured), judges it again by its
- * milestone's default thresholds and the run's own `--threshold` flags, rewrites `report.html`
- * and prints the final report. Exit code: 0 pass, 1 a threshold failed, 2 bad input: not a
- * results directory, a corrupt line, or a rebuild that would count fewer flows than the
- * `summary.json` it replaces (refused unless `force`).
+ * milestone's default thresholds and the run's own `--threshold` flags, judges the load
+ * generator again from the samples (the run's own health limits, or the defaults, under the
+ * health flags given), rewrites `report.html` and prints the final report. Exit code: 0 pass, 1 a
+ * threshold failed, 5 invalid (the generator fell behind), 2 bad input: not a results directory, a
+ * corrupt line, or a rebuild that would count fewer flows than the `summary.json` it replaces
+ * (refused unless `force`).
  *
  * A last line cut short by a crash is left out and said so: which line of which file.
  */
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ConfigError, VanaLoadError } from '../errors.ts';
-import { EXIT_CODES } from '../exitCodes.ts';
+import { exitCodeOfVerdict } from '../exitCodes.ts';
 import { RESULT_FILES, writeSummaryFile } from '../metrics/resultsWriter.ts';
-import { readSummaryFile, rebuildSummaryFromDir, type SkippedLine } from '../metrics/summary.ts';
+import { healthSettingsOfSummary, readSummaryFile, rebuildSummaryFromDir, type SkippedLine } from '../metrics/rebuildSummary.ts';
 import { evaluateThresholds, mergeThresholds, parseThreshold, parseThresholds, type Threshold } from '../metrics/thresholds.ts';
 import { MILESTONE_IDS, type MilestoneId } from '../milestones/milestoneIds.ts';
 import { MILESTONE_THRESHOLDS } from '../milestones/thresholds.ts';
@@ -21,6 +23,7 @@ import type { RunSummary, ThresholdVerdict } from '../metrics/types.ts';
 import { writeHtmlReport } from '../report/html.ts';
 import { formatFinalReport, shouldUseColor, type OutputStream } from '../report/terminal.ts';
 import { checkWritableFile } from '../util/checkPath.ts';
+import { applyHealthOverrides, type HealthOverrides } from './healthFlags.ts';
 
 export interface RunReportCommandParameters {
   /** A results directory, `results/<run-id>`. */
@@ -29,6 +32,8 @@ export interface RunReportCommandParameters {
   thresholds?: readonly string[];
   /** Replace `summary.json` even when the rebuild counts fewer flows than it (`--force`). */
   force?: boolean;
+  /** Health flags given (`--max-event-loop-lag 1s`, `--no-health-check`): over the run's own limits. */
+  health?: HealthOverrides;
   stdout?: OutputStream;
   /** Warnings: skipped lines, a replaced summary with more flows. */
   stderr?: OutputStream;
@@ -61,6 +66,7 @@ export async function runReportCommand({
   dir,
   thresholds: flags = [],
   force = false,
+  health = { limits: {} },
   stdout = process.stdout,
   stderr = process.stderr,
 }: RunReportCommandParameters): Promise<RunReportCommandResult> {
@@ -87,6 +93,7 @@ export async function runReportCommand({
     thresholds: (subject) => evaluateThresholds(thresholds, subject),
     onSkippedLine: (line) => skipped.push(line),
     previous: read ?? null,
+    health: applyHealthOverrides(healthSettingsOfSummary(read), health),
   });
   summary.milestone ??= milestone;
 
@@ -110,7 +117,7 @@ export async function runReportCommand({
   print(formatFinalReport(summary, { color: shouldUseColor(stdout) }));
   const left = skipped.length > 0 ? `; left out: ${skipped.map((l) => `line ${l.lineNumber} of ${basename(l.path)}`).join(', ')}` : '';
   print(`\n📁 Rebuilt ${summaryPath} and ${reportPath} from ${summary.counts.completed} flows in ${RESULT_FILES.flows}${left}`);
-  return { exitCode: summary.verdict === 'pass' ? EXIT_CODES.ok : EXIT_CODES.thresholdFailed, summary, summaryPath, reportPath, skipped };
+  return { exitCode: exitCodeOfVerdict(summary.verdict), summary, summaryPath, reportPath, skipped };
 }
 
 /**

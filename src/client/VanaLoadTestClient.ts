@@ -318,6 +318,7 @@ export class VanaLoadTestClient {
           }
           // A relayer's receipt spares the wait; the chain is asked otherwise.
           const receipt = relayed ?? (await this.params.receiptWatcher.waitForReceipt(hash, { timeoutMs: this.timeouts.confirmMs, signal }));
+          result.txBlock = Number(receipt.blockNumber);
           if (receipt.status !== 'success') throw flowError('confirm', 'revert', 'TX_REVERTED', `transaction ${hash} reverted in block ${receipt.blockNumber}`);
           const events = parseEventLogs({ abi: dataPortabilityPermissionsAbi, logs: receipt.logs as Log[], eventName: 'PermissionAdded' }).filter(
             (e) => e.address.toLowerCase() === this.contracts.permissions.toLowerCase(),

@@ -15,6 +15,7 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; detail?: stri
 export type ParserKind =
   | 'integer'
   | 'decimal'
+  | 'percent'
   | 'duration'
   | 'size'
   | 'enum'
@@ -73,6 +74,22 @@ export function decimal(min: number, max: number, valueName = 'x'): FieldParser<
       return Number.isFinite(n) && n >= min && n <= max ? ok(n) : fail();
     },
     format: String,
+  };
+}
+
+/** A percentage such as `90%` (or `90`) in `[min, max]`, returned in percent. */
+export function percent(min: number, max: number, valueName = 'percent'): FieldParser<number> {
+  return {
+    kind: 'percent',
+    expected: `a percentage (e.g. 90%) in [${min}%, ${max}%]`,
+    valueName,
+    parse(raw) {
+      const match = /^(\d+(?:\.\d+)?)\s*%?$/.exec(raw);
+      if (!match) return fail();
+      const n = Number(match[1]);
+      return Number.isFinite(n) && n >= min && n <= max ? ok(n) : fail();
+    },
+    format: (value) => `${value}%`,
   };
 }
 

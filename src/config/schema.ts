@@ -14,6 +14,7 @@ import {
   integer,
   mnemonic,
   oneOf,
+  percent,
   privateKey,
   privateKeyList,
   size,
@@ -24,6 +25,7 @@ import {
   type FieldParser,
 } from './parsers.ts';
 import { PRESET_NAMES } from './presetNames.ts';
+import { DEFAULT_HEALTH_LIMITS, HEALTH_CPU_WINDOW_S } from '../metrics/healthLimits.ts';
 
 /** One setting. `Optional` fields have no default and may be `undefined` in the config. */
 export interface FieldSpec<T, Optional extends boolean = boolean> {
@@ -697,6 +699,58 @@ export const CONFIG_SCHEMA = {
       flag: '--prometheus-port',
       description: 'Serve live metrics for Prometheus on this port; unset = off.',
       parser: integer(1, 65_535, 'port'),
+    }),
+  },
+  health: {
+    check: field({
+      env: 'VANA_HEALTH_CHECK',
+      flag: '--health-check',
+      description:
+        'Judge the load generator itself: a run whose harness fell behind (the limits below) ends INVALID (exit 5), whatever its thresholds say. false (or --no-health-check) keeps the figures in summary.json and the report without judging.',
+      parser: boolean(),
+      default: true,
+    }),
+    schedulerLagP99Ms: field({
+      env: 'VANA_MAX_SCHEDULER_LAG_P99',
+      flag: '--max-scheduler-lag-p99',
+      description: 'Generator health: 99th percentile of how late flows started against their plan (scheduler lag).',
+      parser: duration(1, 3_600_000),
+      default: DEFAULT_HEALTH_LIMITS.schedulerLagP99Ms,
+    }),
+    schedulerLagMaxMs: field({
+      env: 'VANA_MAX_SCHEDULER_LAG',
+      flag: '--max-scheduler-lag',
+      description: 'Generator health: the latest any flow may start against its plan.',
+      parser: duration(1, 3_600_000),
+      default: DEFAULT_HEALTH_LIMITS.schedulerLagMaxMs,
+    }),
+    eventLoopLagP99Ms: field({
+      env: 'VANA_MAX_EVENT_LOOP_LAG_P99',
+      flag: '--max-event-loop-lag-p99',
+      description: "Generator health: 99th percentile of the harness's event-loop lag (how late a 10 ms timer fires).",
+      parser: duration(1, 3_600_000),
+      default: DEFAULT_HEALTH_LIMITS.eventLoopLagP99Ms,
+    }),
+    eventLoopLagMaxMs: field({
+      env: 'VANA_MAX_EVENT_LOOP_LAG',
+      flag: '--max-event-loop-lag',
+      description: "Generator health: the longest the harness's event loop may stall.",
+      parser: duration(1, 3_600_000),
+      default: DEFAULT_HEALTH_LIMITS.eventLoopLagMaxMs,
+    }),
+    harnessCpuPercent: field({
+      env: 'VANA_MAX_HARNESS_CPU',
+      flag: '--max-harness-cpu',
+      description: `Generator health: harness CPU time over wall time, averaged over any ${HEALTH_CPU_WINDOW_S} s, in percent of one core.`,
+      parser: percent(1, 6_400),
+      default: DEFAULT_HEALTH_LIMITS.harnessCpuPercent,
+    }),
+    harnessFdsPercent: field({
+      env: 'VANA_MAX_HARNESS_FDS',
+      flag: '--max-harness-fds',
+      description: "Generator health: the harness's open files and sockets, in percent of its open-files limit (ulimit -n).",
+      parser: percent(1, 100),
+      default: DEFAULT_HEALTH_LIMITS.harnessFdsPercent,
     }),
   },
   log: {

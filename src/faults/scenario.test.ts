@@ -9,16 +9,14 @@ import {
   FAULT_KIND_KEYS,
   SCENARIO_KEYS,
   faultsFor,
-  lastWindowEndMs,
   loadScenarioFile,
   parseExpectation,
   parseExpectationFlag,
   parseFaultFlag,
   parseScenario,
-  scaleScenarioTime,
-  scenarioDurationMs,
   scenarioFromFlags,
 } from './scenario.ts';
+import { lastWindowEndMs, scaleScenarioTime, scenarioDurationMs } from './scenarioTime.ts';
 
 const EXAMPLES = 'milestones/ms-06/scenarios';
 

@@ -17,7 +17,7 @@
  * as long as the upstream accepts any host (MinIO does; AWS S3 routes by host and does not).
  * Remote HTTPS targets behind a CDN generally need `rewriteHost: true`.
  */
-import { Agent as HttpAgent, createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { Agent as HttpAgent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -25,6 +25,7 @@ import { ConfigError, InfrastructureError } from '../errors.ts';
 import { createSeededRandom, type RandomSource } from '../util/seededRandom.ts';
 import type { Boundary, FaultKind, FaultSpec } from './faultSpec.ts';
 import { compileFaults, needsRpcMethods, planFaults, rpcMethodsOf, type CompiledFault } from './planFaults.ts';
+import { parseTarget, readHead, responseHeaders, upstreamHeaders, upstreamPath, type RequestHead } from './proxyHttp.ts';
 
 export interface StartFaultProxyParameters {
   /** Absolute http(s) URL of the upstream. A path is a prefix: the proxy's `/` maps to it exactly. */
@@ -99,35 +100,6 @@ export interface FaultProxy {
   stop(): Promise<void>;
 }
 
-// Per connection, not end to end (RFC 9110 7.6.1). Transfer-Encoding stays: Node frames the body by it.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
-
-/** Names dropped when forwarding: the hop-by-hop ones and those the Connection header lists. */
-function droppedHeaders(rawHeaders: readonly string[]): ReadonlySet<string> {
-  let dropped: Set<string> | undefined;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() !== 'connection') continue;
-    for (const token of rawHeaders[i + 1]!.split(',')) {
-      const name = token.trim().toLowerCase();
-      // `keep-alive` and `close` are the usual values; only other names need a set of their own.
-      if (name !== 'keep-alive' && name !== 'close' && !HOP_BY_HOP.has(name)) (dropped ??= new Set(HOP_BY_HOP)).add(name);
-    }
-  }
-  return dropped ?? HOP_BY_HOP;
-}
-
-function parseTarget(target: string): URL {
-  const url = URL.canParse(target) ? new URL(target) : undefined;
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    throw new ConfigError('Expected the fault proxy target to be an absolute http(s) URL', {
-      code: 'FAULT_PROXY_INVALID',
-      // The whole URL may hold an API key; the scheme is enough to tell what is wrong.
-      metaMessages: [`got: ${url ? `${url.protocol}//…` : 'not a URL'}`],
-    });
-  }
-  return url;
-}
-
 /**
  * Starts the proxy and resolves once it listens.
  *
@@ -192,38 +164,6 @@ export async function startFaultProxy(params: StartFaultProxyParameters): Promis
       delays.add(entry);
     });
 
-  function upstreamPath(rawUrl: string): string {
-    const q = rawUrl.indexOf('?');
-    const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
-    const query = [baseQuery, q === -1 ? '' : rawUrl.slice(q + 1)].filter((part) => part !== '').join('&');
-    const joined = path === '/' && basePath !== '' ? basePath : basePath + path;
-    return query === '' ? joined : `${joined}?${query}`;
-  }
-
-  function upstreamHeaders(rawHeaders: readonly string[]): OutgoingHttpHeaders {
-    const dropped = droppedHeaders(rawHeaders);
-    const headers: Record<string, string | string[]> = {};
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      const key = rawHeaders[i]!.toLowerCase();
-      if (dropped.has(key)) continue;
-      const value = rawHeaders[i + 1]!;
-      const previous = headers[key];
-      // Repeated lines stay repeated lines (set by an array), as the client sent them.
-      headers[key] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
-    }
-    if (upstreamHostHeader !== undefined) headers.host = upstreamHostHeader;
-    return headers;
-  }
-
-  function responseHeaders(rawHeaders: readonly string[], extra: readonly string[] = []): string[] {
-    const dropped = droppedHeaders(rawHeaders);
-    const kept: string[] = [];
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      if (!dropped.has(rawHeaders[i]!.toLowerCase())) kept.push(rawHeaders[i]!, rawHeaders[i + 1]!);
-    }
-    return [...kept, ...extra];
-  }
-
   function answer(res: ServerResponse, fault: CompiledFault, status: number, body: string | undefined, extra: Record<string, string>): void {
     const text = body ?? `fault proxy: ${fault.name} injected ${status}\n`;
     const bytes = Buffer.from(text, 'utf8');
@@ -244,38 +184,17 @@ export async function startFaultProxy(params: StartFaultProxyParameters): Promis
     res.end(bytes);
   }
 
-  /** Reads the request body up to `limit` bytes; `complete` is false when it is larger (the rest stays unread). */
-  function readHead(req: IncomingMessage, limit: number): Promise<{ chunks: Buffer[]; complete: boolean }> {
-    return new Promise((resolve) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const finish = (complete: boolean): void => {
-        req.off('data', onData).off('end', onEnd).off('close', onClose);
-        if (!complete) req.pause();
-        resolve({ chunks, complete });
-      };
-      const onData = (chunk: Buffer): void => {
-        chunks.push(chunk);
-        size += chunk.length;
-        if (size > limit) finish(false);
-      };
-      const onEnd = (): void => finish(true);
-      const onClose = (): void => finish(false);
-      req.on('data', onData).on('end', onEnd).on('close', onClose);
-    });
-  }
-
   type Mode = 'pass' | 'reset' | 'blackhole' | 'truncate';
 
-  function forward(req: IncomingMessage, res: ServerResponse, head: { chunks: Buffer[]; complete: boolean } | undefined, mode: Mode, fault: CompiledFault | undefined): void {
+  function forward(req: IncomingMessage, res: ServerResponse, head: RequestHead | undefined, mode: Mode, fault: CompiledFault | undefined): void {
     const upstream = send(
       {
         protocol: targetUrl.protocol,
         hostname: targetUrl.hostname,
         port: targetUrl.port,
         method: req.method,
-        path: upstreamPath(req.url ?? '/'),
-        headers: upstreamHeaders(req.rawHeaders),
+        path: upstreamPath(basePath, baseQuery, req.url ?? '/'),
+        headers: upstreamHeaders(req.rawHeaders, upstreamHostHeader),
         agent,
         ...(servername === undefined ? {} : { servername }),
       },
@@ -365,7 +284,7 @@ export async function startFaultProxy(params: StartFaultProxyParameters): Promis
       return forward(req, res, undefined, 'pass', undefined);
     }
     const elapsedMs = clock() - startedAt;
-    let head: { chunks: Buffer[]; complete: boolean } | undefined;
+    let head: RequestHead | undefined;
     let rpcMethods: string[] | undefined;
     if (needsRpcMethods(faults, method, path, elapsedMs)) {
       head = await readHead(req, maxRpcBodyBytes);

@@ -8,8 +8,9 @@
  */
 import { setMaxListeners } from 'node:events';
 import { ConfigError } from '../errors.ts';
-import { createSeededRandom } from '../util/seededRandom.ts';
-import { closedSchedule, phasedRateAt, phasedSchedule, phasedTargetRate, poissonSchedule } from './schedules.ts';
+import { createLagMeter } from './schedulerLag.ts';
+import { createWakeableSleeps } from './wakeableSleeps.ts';
+import { phasedRateAt, phasedTargetRate, scheduleOf } from './schedules.ts';
 import type {
   BatchedLoadModel,
   DropReason,
@@ -67,7 +68,7 @@ export function startLoadRun(model: LoadModel, options: LoadRunOptions): LoadRun
 
   const counts = { scheduled: 0, started: 0, finished: 0, succeeded: 0, failed: 0, dropped: 0, inFlight: 0, peakInFlight: 0 };
   const droppedBy: Record<DropReason, number> = { max_in_flight: 0, circuit_open: 0 };
-  const lag = { sum: 0, count: 0, max: 0, current: 0, intervalMax: 0, intervalCount: 0 };
+  const lag = createLagMeter();
   let phase: string | undefined;
   let nextFlowId = 0;
   let nextUserIndex = 0;
@@ -84,7 +85,8 @@ export function startLoadRun(model: LoadModel, options: LoadRunOptions): LoadRun
   let fatal: { error: unknown } | undefined;
   let tickTimer: ReturnType<typeof setTimeout> | undefined;
   let drainTimer: ReturnType<typeof setTimeout> | undefined;
-  const sleepers = new Set<{ timer: ReturnType<typeof setTimeout> | undefined; wake: () => void }>();
+  const sleeps = createWakeableSleeps();
+  const sleep = sleeps.sleep;
 
   let resolveDone!: (stats: LoadRunStats) => void;
   let rejectDone!: (error: unknown) => void;
@@ -110,29 +112,22 @@ export function startLoadRun(model: LoadModel, options: LoadRunOptions): LoadRun
       achievedRate: perSecond(counts.started),
       arrivalRate: perSecond(counts.started + counts.dropped),
       scheduleMs,
-      schedulerLagMs: { mean: lag.count > 0 ? lag.sum / lag.count : 0, max: lag.max, current: lag.current, count: lag.count },
+      schedulerLagMs: lag.summary(),
     };
   }
 
   function extras(): LoadRunExtras {
-    const schedulerLagMs = lag.intervalCount > 0 ? lag.intervalMax : lag.current;
-    lag.intervalMax = 0;
-    lag.intervalCount = 0;
+    const schedulerLagMs = lag.takeInterval();
     let rate: number | undefined;
     if (!stopping && model.kind === 'poisson') rate = model.rate;
     if (!stopping && model.kind === 'phased') rate = phasedRateAt(model.phases, now() - startedAt).rate;
     return { targetRate: rate, schedulerLagMs, phase };
   }
 
-  function recordLag(ms: number): void {
-    const value = Math.max(0, ms);
-    lag.sum += value;
-    lag.count++;
-    lag.current = value;
-    lag.max = Math.max(lag.max, value);
-    lag.intervalMax = lag.intervalCount > 0 ? Math.max(lag.intervalMax, value) : value;
-    lag.intervalCount++;
-  }
+  const recordLag = (ms: number): void => {
+    const value = lag.record(ms);
+    if (hooks.onSchedulerLag) guard(() => hooks.onSchedulerLag!(value));
+  };
 
   /** Runs a hook (or gate call); one that throws is a harness bug and ends the run. */
   function guard(call: () => void): void {
@@ -200,17 +195,6 @@ export function startLoadRun(model: LoadModel, options: LoadRunOptions): LoadRun
     if (counts.inFlight >= maxInFlight) return drop(task, 'max_in_flight');
     if (gate && !gate.allow()) return drop(task, 'circuit_open');
     void launch(task);
-  }
-
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const sleeper = { timer: undefined as ReturnType<typeof setTimeout> | undefined, wake: resolve };
-      sleeper.timer = setTimeout(() => {
-        sleepers.delete(sleeper);
-        resolve();
-      }, ms);
-      sleepers.add(sleeper);
-    });
   }
 
   /**
@@ -363,11 +347,7 @@ export function startLoadRun(model: LoadModel, options: LoadRunOptions): LoadRun
     scheduleEndedAt = Math.min(at, now());
     if (tickTimer !== undefined) clearTimeout(tickTimer);
     tickTimer = undefined;
-    for (const sleeper of sleepers) {
-      clearTimeout(sleeper.timer);
-      sleeper.wake();
-    }
-    sleepers.clear();
+    sleeps.wakeAll();
     releaseSchedule();
   }
 
@@ -407,17 +387,4 @@ export function startLoadRun(model: LoadModel, options: LoadRunOptions): LoadRun
   maybeFinish();
 
   return { done, extras, stats };
-}
-
-function scheduleOf(model: LoadModel, seed: number | null): Iterator<ScheduleEvent, void, undefined> | undefined {
-  switch (model.kind) {
-    case 'closed':
-      return closedSchedule(model);
-    case 'phased':
-      return phasedSchedule(model.phases);
-    case 'poisson':
-      return poissonSchedule(model, createSeededRandom(seed ?? 0));
-    case 'batched':
-      return undefined;
-  }
 }

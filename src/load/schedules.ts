@@ -3,8 +3,8 @@
  * (`at` = ms after the run started). They know nothing of clocks or timers: `startLoadRun` sleeps
  * until each event is due. Generators, not arrays, so a 100k-arrival run holds one event at a time.
  */
-import type { RandomSource } from '../util/seededRandom.ts';
-import type { ClosedLoadModel, LoadPhase, PoissonLoadModel, ScheduleEvent } from './types.ts';
+import { createSeededRandom, type RandomSource } from '../util/seededRandom.ts';
+import type { ClosedLoadModel, LoadModel, LoadPhase, PoissonLoadModel, ScheduleEvent } from './types.ts';
 
 /**
  * Closed model: user i starts at i × staggerMs; with `durationMs`, users not started by then never
@@ -143,4 +143,21 @@ export function phasedTargetRate(phases: readonly LoadPhase[]): number | null {
   if (totalMs === 0 || !phases.some((phase) => phase.unit === 'rate')) return null;
   const arrivals = phases.reduce((sum, phase) => sum + (phase.durationMs > 0 ? phaseArrivals(phase) : 0), 0);
   return arrivals / (totalMs / 1000);
+}
+
+/**
+ * The planned timeline of `model`: closed users, phases, or Poisson arrivals drawn from `seed`;
+ * undefined for the batched model, which is paced by its batches finishing, not by a timeline.
+ */
+export function scheduleOf(model: LoadModel, seed: number | null): Iterator<ScheduleEvent, void, undefined> | undefined {
+  switch (model.kind) {
+    case 'closed':
+      return closedSchedule(model);
+    case 'phased':
+      return phasedSchedule(model.phases);
+    case 'poisson':
+      return poissonSchedule(model, createSeededRandom(seed ?? 0));
+    case 'batched':
+      return undefined;
+  }
 }

@@ -37,6 +37,8 @@ export interface LoadRunHooks {
   onFlowFinished?(result: FlowResult): void;
   onDropped?(task: FlowTask, reason: DropReason): void;
   onPhase?(name: string): void;
+  /** A timer-driven start happened `ms` after it was planned (every value the lag stats count). */
+  onSchedulerLag?(ms: number): void;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.ts';
 import { createMetricsCollector } from './collector.ts';
@@ -68,7 +69,7 @@ describe('startSampler', () => {
       intervalMs: 60_000,
       startedAt: T0,
       now: () => now,
-      extras: () => ({ targetRate: 4, schedulerLagMs: 1.5, phase: 'sustain' }),
+      extras: () => ({ targetRate: 4, schedulerLagMs: 1.5, schedulerLag: { max: 1.5, buckets: [[1, 3], [1.5, 1]] }, phase: 'sustain' }),
       onSample: (sample) => samples.push(sample),
     });
     for (let id = 0; id < 5; id++) collector.flowStarted(id, T0);
@@ -79,11 +80,19 @@ describe('startSampler', () => {
     collector.stepRetried('relay');
     now = T0 + 2_000;
 
-    const { processes, eventLoopLagMs, ...sample } = await sampler.stop();
+    const { processes, eventLoopLagMs, generator, ...sample } = await sampler.stop();
     sampler = undefined;
     expect(samples).toHaveLength(1);
     expect(processes.map((p) => p.name)).toEqual(['harness']);
     expect(eventLoopLagMs.max).toBeGreaterThanOrEqual(eventLoopLagMs.mean);
+    // The generator's own figures: the scheduler lags of the interval as the load model gave them.
+    expect(generator?.schedulerLag).toEqual({ max: 1.5, buckets: [[1, 3], [1.5, 1]] });
+    expect(generator?.cpuPercent).toBeGreaterThanOrEqual(0);
+    expect(generator?.eventLoopLag.max).toBe(eventLoopLagMs.max);
+    // The machine's load against its CPUs, to tell a starved harness from a saturated one.
+    expect(generator?.cpus).toBe(availableParallelism());
+    expect(generator?.loadAvg1).toEqual(expect.any(Number));
+    expect(generator!.loadAvg1!).toBeGreaterThanOrEqual(0);
     expect(sample).toEqual({
       t: T0 + 2_000,
       elapsedS: 2,
@@ -110,20 +119,30 @@ describe('startSampler', () => {
 
   it('measures event-loop lag: a 60 ms stall right after a sample shows up in the next one', async () => {
     const samples: TimeseriesSample[] = [];
+    let stallCpuMs = 0;
     sampler = startSampler(createMetricsCollector(), {
       logger: silentLogger(),
       intervalMs: 100,
       onSample: (sample) => {
         samples.push(sample);
         if (samples.length !== 1) return;
+        const cpuBefore = process.cpuUsage();
         const stalledUntil = performance.now() + 60;
         while (performance.now() < stalledUntil) {
           // busy: nothing else runs
         }
+        const used = process.cpuUsage(cpuBefore);
+        stallCpuMs = (used.user + used.system) / 1_000;
       },
     });
     await nextSample(samples, () => samples.length >= 2);
     expect(samples[1]?.eventLoopLagMs.max).toBeGreaterThanOrEqual(45);
+    // The same stall, in the distribution the generator-health check reads, and as harness CPU.
+    const stalled = samples[1]!.generator!;
+    expect(stalled.eventLoopLag.buckets.some(([bound]) => bound >= 45)).toBe(true);
+    // CPU time of the interval covers at least the stall's (on a busy machine the stall may get less CPU than wall time).
+    const intervalMs = (samples[1]!.elapsedS - samples[0]!.elapsedS) * 1_000;
+    expect((stalled.cpuPercent / 100) * intervalMs).toBeGreaterThanOrEqual(stallCpuMs * 0.9);
   });
 
   it('stops, also in the middle of a tick: no sample after the final one, and stop() is idempotent', async () => {

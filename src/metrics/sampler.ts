@@ -10,6 +10,9 @@ import type { Logger } from '../logger.ts';
 import { isProcessRunning } from '../util/processAlive.ts';
 import type { MetricsCollector } from './collector.ts';
 import type { BreakerState } from '../load/circuitBreaker.ts';
+import type { ChainTimelineFields } from './chainTimeline.ts';
+import { createGeneratorProbe } from './generatorProbe.ts';
+import type { LagDistribution } from './lagDistribution.ts';
 import type { ProcessSample, TimeseriesSample } from './types.ts';
 
 export interface SampledProcess {
@@ -18,10 +21,12 @@ export interface SampledProcess {
   pid: number;
 }
 
-/** Figures only the load model knows, read at every sample. */
-export interface SamplerExtras {
+/** Figures only the load model (and the chain timeline) knows, read at every sample. */
+export interface SamplerExtras extends Partial<ChainTimelineFields> {
   targetRate?: number;
   schedulerLagMs?: number;
+  /** The scheduler lags of the interval (generator health). */
+  schedulerLag?: LagDistribution;
   breaker?: BreakerState;
   phase?: string;
 }
@@ -61,7 +66,7 @@ async function countFds(pid: number): Promise<number | undefined> {
  * `monitorEventLoopDelay`: its `reset()` also forgets when its timer last fired, so a stall that
  * begins right after a reset (right after a sample) is never recorded. Here only the figures reset.
  */
-function monitorEventLoopLag(): { take(): { mean: number; max: number }; stop(): void } {
+function monitorEventLoopLag(onLag: (ms: number) => void): { take(): { mean: number; max: number }; stop(): void } {
   let last = performance.now();
   let sum = 0;
   let count = 0;
@@ -70,6 +75,7 @@ function monitorEventLoopLag(): { take(): { mean: number; max: number }; stop():
     const now = performance.now();
     const lag = Math.max(0, now - last - LAG_RESOLUTION_MS);
     last = now;
+    onLag(lag);
     sum += lag;
     count++;
     if (lag > max) max = lag;
@@ -113,7 +119,8 @@ export function startSampler(
   const live: SampledProcess[] = [{ name: 'harness', pid: process.pid }, ...processes];
   const missing: string[] = [];
   const unreadable = new Set<string>();
-  const lag = monitorEventLoopLag();
+  const generator = createGeneratorProbe();
+  const lag = monitorEventLoopLag((ms) => generator.eventLoopLag.record(ms));
 
   const markMissing = (target: SampledProcess): void => {
     const index = live.indexOf(target);
@@ -154,6 +161,8 @@ export function startSampler(
     const snapshot = collector.snapshotInterval(t);
     const eventLoopLagMs = lag.take();
     const extra = extras?.() ?? {};
+    // Taken with the lag figures above, before the processes are read: the same interval.
+    const generatorFigures = generator.take(extra.schedulerLag);
     const sampled = await Promise.all([...live].map(sampleProcess));
     const seconds = snapshot.intervalMs / 1_000;
     const perSecond = (count: number): number => (seconds > 0 ? round3(count / seconds) : 0);
@@ -170,6 +179,7 @@ export function startSampler(
       errors: snapshot.errors,
       eventLoopLagMs,
       processes: sampled.filter((entry): entry is ProcessSample => entry !== undefined),
+      generator: generatorFigures,
     };
     if (extra.targetRate !== undefined) sample.targetRate = extra.targetRate;
     if (extra.schedulerLagMs !== undefined) sample.schedulerLagMs = extra.schedulerLagMs;
@@ -180,6 +190,9 @@ export function startSampler(
     if (Object.keys(snapshot.retriesByStep).length > 0) sample.retriesByStep = snapshot.retriesByStep;
     if (snapshot.breakerTransitions) sample.breakerTransitions = snapshot.breakerTransitions;
     if (missing.length > 0) sample.missingProcesses = [...missing];
+    if (extra.chain) sample.chain = extra.chain;
+    if (extra.relayers) sample.relayers = extra.relayers;
+    if (extra.personalServer) sample.personalServer = extra.personalServer;
     onSample?.(sample);
     return sample;
   };

@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.ts';
+import { DEFAULT_HEALTH_LIMITS } from './healthLimits.ts';
 import { createMetricsCollector, type MetricsCollector } from './collector.ts';
 import { flowResultFixture } from '../../test/fixtures/flowResultFixture.ts';
 import { createResultsWriter, type ResultsWriter } from './resultsWriter.ts';
 import { startSampler } from './sampler.ts';
-import { buildSummary, rebuildSummaryFromDir, summarizeResources } from './summary.ts';
+import { rebuildSummaryFromDir } from './rebuildSummary.ts';
+import { buildSummary, summarizeResources } from './summary.ts';
 import type { ProcessSample, ThresholdVerdict, TimeseriesSample } from './types.ts';
 
 const T0 = 1_800_000_000_000;
@@ -108,11 +110,14 @@ describe('rebuildSummaryFromDir', () => {
     const live = buildSummary({
       totals: collector.totals(endedAt), samples, runId: writer.runId, milestone: 'ms-05', startedAt: T0, endedAt,
       config: { load: { model: 'poisson' } }, environment: ENVIRONMENT, thresholds: [],
+      health: { enabled: true, limits: { ...DEFAULT_HEALTH_LIMITS, eventLoopLagMaxMs: 60_000 } },
     });
     await writer.writeSummary(live);
     await writer.close();
 
     expect(live.steps.e2e?.count).toBe(450);
+    // The run's own limits are read back from its summary.json, not replaced by the defaults.
+    expect(live.generatorHealth?.limits.eventLoopLagMaxMs).toBe(60_000);
     expect(live.counts).toEqual({ started: 501, completed: 500, succeeded: 450, failed: 50, dropped: 10 });
     const rebuilt = await rebuildSummaryFromDir(writer.dir);
     expect(rebuilt).toEqual(live);

@@ -10,6 +10,9 @@ import type { ErrorClass, StepName } from '../flow.ts';
 export type MetricStep = StepName | 'e2e';
 
 import type { BreakerState } from '../load/circuitBreaker.ts';
+import type { ChainRunSummary, ChainSample, PersonalServerQueueSample, RelayersSample } from './chainTypes.ts';
+import type { HealthCheckName, HealthLimits } from './healthLimits.ts';
+import type { LagDistribution } from './lagDistribution.ts';
 
 export interface ProcessSample {
   /** `harness`, `stack` (the stack's node process) or `anvil`. */
@@ -27,6 +30,22 @@ export interface ProcessSample {
   externalBytes?: number;
   /** The harness only: ArrayBuffers and Buffers (part of `externalBytes`). */
   arrayBuffersBytes?: number;
+}
+
+/** The load generator's own figures over one interval (generatorProbe.ts); generatorHealth.ts judges them. */
+export interface GeneratorSample {
+  /** Harness CPU time over the interval / its wall time, percent of one core (every thread of the process). */
+  cpuPercent: number;
+  /** Lag of the harness's 10 ms event-loop timer over the interval. */
+  eventLoopLag: LagDistribution;
+  /** Lag of the flow starts due in the interval against their plan; absent when none started. */
+  schedulerLag?: LagDistribution;
+  /** Soft limit of open files (`ulimit -n`) of the harness, Linux only; its open fds are in `processes`. */
+  fdLimit?: number;
+  /** The machine's 1-minute load average at the sample (`os.loadavg()`; 0 on Windows). */
+  loadAvg1?: number;
+  /** CPUs the process may use (`os.availableParallelism()`). */
+  cpus?: number;
 }
 
 export interface TimeseriesSample {
@@ -62,6 +81,14 @@ export interface TimeseriesSample {
   breakerTransitions?: { opened: number; halfOpened: number; closed: number };
   /** Names of sampled processes that have exited (they are no longer in `processes`). */
   missingProcesses?: string[];
+  /** The chain's blocks in the interval and the flows' accept/inclusion p95 (chainTypes.ts); absent in runs before the timeline. */
+  chain?: ChainSample;
+  /** Our relayers' pending transactions and nonce gaps, when they are known. */
+  relayers?: RelayersSample;
+  /** The personal server's work in progress, where it tells. */
+  personalServer?: PersonalServerQueueSample;
+  /** The harness judging itself; absent in files written before generator health was measured. */
+  generator?: GeneratorSample;
 }
 
 export interface Percentiles {
@@ -165,7 +192,13 @@ export interface RunSummary {
   breaker: { opened: number; halfOpened: number; closed: number; finalState: BreakerState } | null;
   phases: PhaseSummary[];
   thresholds: ThresholdVerdict[];
-  verdict: 'pass' | 'fail';
+  /**
+   * `invalid`: the load generator fell behind (generatorHealth), so the run measured the harness,
+   * not the system, and is not judged by its thresholds; it beats `pass` and `fail`.
+   */
+  verdict: 'pass' | 'fail' | 'invalid';
+  /** Was the load generator healthy enough for the figures to describe the system? Absent in older summaries. */
+  generatorHealth?: GeneratorHealth;
   /** Direct mode: wallets funded by the background worker and request → funded latency; null in relayed mode. */
   funding?: { funded: number; latencyMs: Percentiles | null } | null;
   /** What the load model did against its plan (open models: target vs achieved rate, lag). */
@@ -178,4 +211,61 @@ export interface RunSummary {
     droppedBy: Record<string, number>;
     abortedAfterDrain: number;
   };
+  /** The chain-aware timeline over the run and whether the chain was the bottleneck; absent when the chain was not sampled. */
+  chain?: ChainRunSummary;
+}
+
+/** One span of the run, in seconds since it began, in which a health check was over its limit. */
+export interface HealthWindow {
+  fromS: number;
+  toS: number;
+  /** The worst value of the check in the span, in the check's unit. */
+  value: number;
+}
+
+export interface HealthCheck {
+  name: HealthCheckName;
+  /** Over the run, in `unit`; null when not measured (e.g. no flow started on a timer). */
+  value: number | null;
+  valueText: string;
+  limit: number;
+  limitText: string;
+  unit: 'ms' | 'percent';
+  /** Within its limit, or not judged (see `note`). */
+  ok: boolean;
+  /** Where the check was over its limit; empty when it is ok. */
+  windows: HealthWindow[];
+  /** Why a measured value is not judged: a p99 of too few values (a short run, few flow starts). */
+  note?: string;
+}
+
+/**
+ * The generator's health over the run: each check against its limit, and `status` `invalid`
+ * when any is over (and the check is on). Arrivals not started are attributed: the harness drops
+ * none for reasons of its own (a late arrival starts late, measured as scheduler lag); the
+ * in-flight cap and the breaker drop them because of the system.
+ */
+export interface GeneratorHealth {
+  /** `not_judged`: `--health-check false`, the figures are shown but decide nothing. */
+  status: 'ok' | 'invalid' | 'not_judged';
+  /** One sentence per violated check, with where it happened. */
+  reasons: string[];
+  checks: HealthCheck[];
+  limits: HealthLimits;
+  /** Seconds the harness CPU check averages over. */
+  cpuWindowS: number;
+  dropped: {
+    /** For reasons of the harness's own. */
+    byHarness: number;
+    /** Because of the system under test, by reason (`max_in_flight`, `circuit_open`). */
+    bySystem: Record<string, number>;
+    /** Of all drops, those inside a span where a check was over its limit. */
+    inUnhealthyWindows: number;
+  };
+  /**
+   * Why the lag or CPU checks went over, from the harness's CPU and the machine's load in those
+   * spans: the harness saturated its core, other processes starved it, or neither. Absent when no
+   * lag or CPU check went over, or the files recorded no CPU figures.
+   */
+  diagnosis?: string;
 }

@@ -21,7 +21,8 @@ import { ConfigError, InfrastructureError } from '../errors.ts';
 import { EXIT_CODES } from '../exitCodes.ts';
 import { RECOVERY_STREAK } from '../faults/computeSurvival.ts';
 import { isSurvivalMetric } from '../faults/evaluateSurvival.ts';
-import { loadScenarioFile, parseExpectationFlag, scaleScenarioTime, scenarioDurationMs, scenarioFromFlags, type Scenario } from '../faults/scenario.ts';
+import { loadScenarioFile, parseExpectationFlag, scenarioFromFlags, type Scenario } from '../faults/scenario.ts';
+import { scaleScenarioTime, scenarioDurationMs } from '../faults/scenarioTime.ts';
 import type { PoissonLoadModel } from '../load/types.ts';
 import { makeRunId } from '../metrics/resultsWriter.ts';
 import { formatSurvivalTable } from '../report/formatSurvivalTable.ts';
@@ -165,7 +166,7 @@ export async function runResilienceMilestone(argv: readonly string[]): Promise<n
         name: o.scenario.name,
         source: o.scenario.source,
         dir: o.dir,
-        verdict: o.pass ? 'pass' : 'fail',
+        verdict: scenarioVerdict(o),
         runExitCode: o.runExitCode,
         ...(o.summary.stopped ? { stopped: o.summary.stopped } : {}),
         expectations: o.verdicts,
@@ -175,7 +176,12 @@ export async function runResilienceMilestone(argv: readonly string[]): Promise<n
         processFaults: o.processFaults,
       })),
       ...(stoppedBy ? { stoppedBy } : {}),
-      verdict: stoppedBy === undefined && outcomes.every((o) => o.pass) && outcomes.length === scenarios.length ? 'pass' : 'fail',
+      verdict:
+        stoppedBy === undefined && outcomes.some(isInvalid)
+          ? 'invalid'
+          : stoppedBy === undefined && outcomes.every((o) => o.pass) && outcomes.length === scenarios.length
+            ? 'pass'
+            : 'fail',
     };
     const path = join(dir, 'survival.json');
     await writeFile(`${path}.tmp`, `${JSON.stringify(document, null, 2)}\n`);
@@ -207,7 +213,8 @@ export async function runResilienceMilestone(argv: readonly string[]): Promise<n
     outcomes.push(outcome);
     await writeSurvival();
     // Ctrl-C (130) or SIGTERM (143) ends the milestone; a run its infrastructure stopped (3) as well.
-    if (outcome.runExitCode > EXIT_CODES.thresholdFailed) {
+    // An INVALID run (5: the generator fell behind) does not: the next scenarios are judged on their own.
+    if (outcome.runExitCode > EXIT_CODES.thresholdFailed && !isInvalid(outcome)) {
       stoppedBy = { scenario: scenario.name, exitCode: outcome.runExitCode, reason: outcome.summary.stopped?.message ?? 'interrupted' };
       break;
     }
@@ -221,6 +228,7 @@ export async function runResilienceMilestone(argv: readonly string[]): Promise<n
     survival: o.survival,
     verdicts: o.verdicts,
     ...(o.summary.stopped ? { note: `the run stopped: ${o.summary.stopped.message} (${o.summary.stopped.code})` } : {}),
+    ...(isInvalid(o) ? { invalid: `INVALID: the load generator fell behind: ${o.summary.generatorHealth?.reasons.join('; ') ?? ''}` } : {}),
   }));
   process.stdout.write(`\n${'═'.repeat(72)}\n🛡️  MS-06 survival (${config.target.kind} target, ${rate} arrivals/s, time scale ${timeScale})\n${formatSurvivalTable(rows)}\n`);
   process.stdout.write(`\n📁 ${join(dir, 'survival.json')}\n`);
@@ -230,6 +238,14 @@ export async function runResilienceMilestone(argv: readonly string[]): Promise<n
     process.stdout.write(`\nVERDICT: FAIL — stopped at ${stoppedBy.scenario}: ${stoppedBy.reason} (exit ${stoppedBy.exitCode})${failed.length > 0 ? `; did not survive: ${failed.join(', ')}` : ''}${notRun.length > 0 ? `; not run: ${notRun.join(', ')}` : ''}\n`);
     return stoppedBy.exitCode;
   }
+  const invalid = outcomes.filter(isInvalid).map((o) => o.scenario.name);
+  if (invalid.length > 0) {
+    // As in a single run: a scenario whose generator fell behind measured the harness, so the survival verdict is not given.
+    process.stdout.write(
+      `\nVERDICT: INVALID — the load generator fell behind in ${invalid.length}/${outcomes.length} scenarios: ${invalid.join(', ')}${failed.length > invalid.length ? `; did not survive besides: ${failed.filter((n) => !invalid.includes(n)).join(', ')}` : ''}\n`,
+    );
+    return EXIT_CODES.invalid;
+  }
   if (failed.length > 0) {
     process.stdout.write(`\nVERDICT: FAIL — ${failed.length}/${outcomes.length} scenarios did not survive: ${failed.join(', ')}\n`);
     return EXIT_CODES.thresholdFailed;
@@ -237,3 +253,9 @@ export async function runResilienceMilestone(argv: readonly string[]): Promise<n
   process.stdout.write(`\nVERDICT: PASS — all ${outcomes.length} scenarios survived\n`);
   return EXIT_CODES.ok;
 }
+
+/** A scenario whose run ended INVALID: its harness fell behind, so its figures describe the harness. */
+const isInvalid = (o: ScenarioOutcome): boolean => o.summary.verdict === 'invalid';
+
+/** A scenario's verdict in survival.json. */
+const scenarioVerdict = (o: ScenarioOutcome): 'pass' | 'fail' | 'invalid' => (isInvalid(o) ? 'invalid' : o.pass ? 'pass' : 'fail');

@@ -21,6 +21,27 @@ function summary(change: (s: RunSummary) => void = () => {}): RunSummary {
 }
 
 describe('checkComparability', () => {
+  it('error: refuses a run whose load generator fell behind, as baseline or candidate, naming its reasons', () => {
+    const invalid = summary((s) => {
+      s.verdict = 'invalid';
+      s.generatorHealth = {
+        status: 'invalid',
+        reasons: ['event-loop lag p99 900ms over the 500ms limit at 0:20–0:40'],
+        checks: [],
+        limits: { schedulerLagP99Ms: 500, schedulerLagMaxMs: 3_000, eventLoopLagP99Ms: 500, eventLoopLagMaxMs: 3_000, harnessCpuPercent: 90, harnessFdsPercent: 80 },
+        cpuWindowS: 10,
+        dropped: { byHarness: 0, bySystem: {}, inUnhealthyWindows: 0 },
+      };
+    });
+    const healthy = summary((s) => {
+      s.generatorHealth = { ...structuredClone(invalid.generatorHealth!), status: 'ok', reasons: [] };
+    });
+    const issue = { field: 'generator health', baseline: 'INVALID (event-loop lag p99 900ms over the 500ms limit at 0:20–0:40)', candidate: 'ok', severity: 'refuse' };
+    expect(checkComparability(invalid, healthy)).toEqual([issue]);
+    expect(checkComparability(healthy, invalid)).toEqual([{ ...issue, baseline: 'ok', candidate: issue.baseline }]);
+    expect(checkComparability(healthy, healthy)).toEqual([]);
+  });
+
   it('finds nothing between runs of the same settings, whatever their seeds', () => {
     expect(checkComparability(summary(), summary((s) => void (s.environment.seed = 99)))).toEqual([]);
   });

@@ -7,6 +7,8 @@
  * count byte, block time, relay, inference and storage modes, inference backend, the vana-load and Node versions, the machine,
  * and whether a run was interrupted.
  * The seed is not one of them: runs with other seeds are samples of the same thing.
+ * A run whose load generator fell behind (verdict INVALID) is refused on either side, even when
+ * both are: its figures describe the harness, so it is no baseline and no candidate.
  */
 import type { RunSummary } from '../metrics/types.ts';
 
@@ -82,6 +84,9 @@ const show = (value: unknown): string =>
  */
 export function checkComparability(baseline: RunSummary, candidate: RunSummary): ComparabilityIssue[] {
   const issues: ComparabilityIssue[] = [];
+  if (isInvalid(baseline) || isInvalid(candidate)) {
+    issues.push({ field: 'generator health', baseline: healthOf(baseline), candidate: healthOf(candidate), severity: 'refuse' });
+  }
   for (const { field, severity, read } of FIELDS) {
     const a = show(read(baseline));
     const b = show(read(candidate));
@@ -89,6 +94,10 @@ export function checkComparability(baseline: RunSummary, candidate: RunSummary):
   }
   return issues.sort((x, y) => (x.severity === y.severity ? 0 : x.severity === 'refuse' ? -1 : 1));
 }
+
+const isInvalid = (summary: RunSummary): boolean => summary.verdict === 'invalid';
+const healthOf = (summary: RunSummary): string =>
+  isInvalid(summary) ? `INVALID (${summary.generatorHealth?.reasons.join('; ') ?? 'the load generator fell behind'})` : (summary.generatorHealth?.status ?? NOT_RECORDED);
 
 /** `target: baseline local, candidate remote`. */
 export function describeIssue(issue: ComparabilityIssue): string {

@@ -31,6 +31,8 @@ export interface RenderCompareHtmlParameters {
   baselineTimes: Partial<Record<MetricStep, Float64Array>>;
   candidateTimes: Partial<Record<MetricStep, Float64Array>>;
   verdicts?: readonly RegressionVerdict[];
+  /** Set when the verdicts are the default gate's: the line that says what it checks. */
+  gate?: string;
 }
 
 /** Index of the first value above `x` in an ascending array: how many are <= x. */
@@ -84,15 +86,16 @@ function verdictOf(verdicts: readonly RegressionVerdict[] | undefined): { cls: s
   return verdicts.some((v) => v.regressed) ? { cls: 'fail', text: 'REGRESSION' } : { cls: 'pass', text: 'NO REGRESSION' };
 }
 
-function renderVerdicts(comparison: RunComparison, verdicts: readonly RegressionVerdict[] | undefined): string {
-  if (verdicts === undefined || verdicts.length === 0) return '<p class="empty">No --max-regression rule was given: the figures below are for reading, not judging.</p>';
+function renderVerdicts(comparison: RunComparison, verdicts: readonly RegressionVerdict[] | undefined, gate: string | undefined): string {
+  if (verdicts === undefined || verdicts.length === 0) return '<p class="empty">Figures only (--figures-only): the figures below are for reading, not judging.</p>';
   const rows = verdicts.map((v) => [
     { html: `<code>${escapeHtml(v.rule.expression)}</code>` },
     { html: v.estimate === null ? 'NOT JUDGED' : v.regressed ? '<span class="fail">REGRESSED</span>' : '<span class="pass">ok</span>' },
     v.estimate === null ? 'not measured in both runs' : describeDifference(v.rule.kind, v.estimate, comparison.alpha),
     v.estimate === null ? '' : v.regressed ? 'beyond the tolerance and significant' : v.beyondTolerance ? 'beyond the tolerance, not significant' : 'within the tolerance',
   ]);
-  return renderTable(['rule', 'result', 'difference', 'why'], rows, 'verdicts');
+  const table = renderTable(['rule', 'result', 'difference', 'why'], rows, 'verdicts');
+  return gate === undefined ? table : `<p class="method">${escapeHtml(gate)}</p>\n${table}`;
 }
 
 function renderLatencyTable(comparison: RunComparison): string {
@@ -143,7 +146,7 @@ function renderRatesTable(comparison: RunComparison): string {
  * @example
  * const html = renderCompareHtml({ comparison, baselineTimes: a.times, candidateTimes: b.times, verdicts });
  */
-export function renderCompareHtml({ comparison, baselineTimes, candidateTimes, verdicts }: RenderCompareHtmlParameters): string {
+export function renderCompareHtml({ comparison, baselineTimes, candidateTimes, verdicts, gate }: RenderCompareHtmlParameters): string {
   const uplot = readUplotAssets();
   const { baseline, candidate } = comparison;
   const title = `vana-load compare — ${baseline.runId} → ${candidate.runId}`;
@@ -171,7 +174,7 @@ export function renderCompareHtml({ comparison, baselineTimes, candidateTimes, v
 ${issues === '' ? '<p class="method" data-comparability="match">Every recorded setting of the two runs matches (target, load model and its users/rate, data, S2K, block time, relay/inference/storage modes, backend, versions, machine).</p>' : `<div class="warning" data-comparability="differ"><b>The runs differ in these settings; differences below may come from them:</b><ul>${issues}</ul></div>`}
 <section id="verdict">
 <h2>Regression checks (alpha ${comparison.alpha})</h2>
-<div class="table-wrap">${renderVerdicts(comparison, verdicts)}</div>
+<div class="table-wrap">${renderVerdicts(comparison, verdicts, gate)}</div>
 </section>
 <section id="latency">
 <h2>Latency per step</h2>

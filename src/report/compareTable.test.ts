@@ -42,8 +42,8 @@ describe('formatCompareReport', () => {
     expect(lines.at(-2)).toBe('📊 x/compare.html');
   });
 
-  it('ends with "figures only" without rules, and colors only when asked', () => {
-    expect(formatCompareReport(comparison).trimEnd().split('\n').at(-1)).toBe('COMPARE: figures only (no --max-regression given): exit 0');
+  it('ends with "figures only" without verdicts, and colors only when asked', () => {
+    expect(formatCompareReport(comparison).trimEnd().split('\n').at(-1)).toBe('COMPARE: figures only (--figures-only): exit 0');
     const verdicts = judgeRegressions(comparison, [parseMaxRegression('inference_wait.p50:+10%')]);
     expect(formatCompareReport(comparison, { verdicts, color: true })).toContain('\u001b[1;31mCOMPARE: REGRESSION in inference_wait.p50');
   });

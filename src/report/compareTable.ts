@@ -13,6 +13,8 @@ import { table } from './terminal.ts';
 export interface FormatCompareReportOptions {
   color?: boolean;
   verdicts?: readonly RegressionVerdict[];
+  /** Set when the verdicts are the default gate's: the line that says what it checks. */
+  gate?: string;
   /** Where compare.html was written, for the last lines. */
   htmlPath?: string;
 }
@@ -60,7 +62,7 @@ function describeRun(label: string, run: RunFacts): string {
  * @example
  * process.stdout.write(formatCompareReport(comparison, { verdicts, color: shouldUseColor(process.stdout) }));
  */
-export function formatCompareReport(comparison: RunComparison, { color = false, verdicts, htmlPath }: FormatCompareReportOptions = {}): string {
+export function formatCompareReport(comparison: RunComparison, { color = false, verdicts, htmlPath, gate }: FormatCompareReportOptions = {}): string {
   const paint = (code: string, text: string): string => (color ? `${ESC}${code}m${text}${ESC}0m` : text);
   const bold = (text: string): string => paint('1', text);
   const { alpha } = comparison;
@@ -130,9 +132,10 @@ export function formatCompareReport(comparison: RunComparison, { color = false, 
 
   out.push('');
   if (verdicts === undefined || verdicts.length === 0) {
-    out.push('COMPARE: figures only (no --max-regression given): exit 0');
+    out.push('COMPARE: figures only (--figures-only): exit 0');
   } else {
-    out.push(bold(`Regression checks (--max-regression; regressed = beyond the tolerance and p < ${alpha})`));
+    const judgedAt = verdicts[0]!.alpha;
+    out.push(bold(gate === undefined ? `Regression checks (--max-regression; regressed = beyond the tolerance and p < ${judgedAt})` : `Regression checks, ${gate}`));
     const checkRows = verdicts.map((v) => {
       if (v.estimate === null) return ['⚠️ ', v.rule.expression, 'NOT JUDGED', 'not measured in both runs (fewer than 2 samples in one)'];
       const why = v.regressed ? 'beyond the tolerance and significant' : !v.beyondTolerance ? 'within the tolerance' : 'beyond the tolerance but not significant';

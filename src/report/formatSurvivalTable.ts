@@ -14,18 +14,20 @@ export interface SurvivalRow {
   verdicts: readonly ThresholdVerdict[];
   /** Why the row failed besides its expectations (the run stopped, was interrupted). */
   note?: string;
+  /** Why the row is not judged: its load generator fell behind (the run's health reasons). */
+  invalid?: string;
 }
 
 const HEADER = ['scenario', 'verdict', 'flows', 'ok', 'retried', 'failed', 'dropped', 'success', 'failures (step.class)', 'breaker o/h/c', 'recovery', 'unaccounted', 'injected'];
 /** Left-aligned columns; the others are figures, right-aligned. */
 const TEXT_COLUMNS = new Set([0, 1, 8]);
 
-function cells({ name, pass, survival: s }: SurvivalRow): string[] {
+function cells({ name, pass, invalid, survival: s }: SurvivalRow): string[] {
   const top = s.failures.slice(0, 2).map((f) => `${f.step}.${f.errorClass}×${f.count}`);
   const more = s.failures.length > 2 ? ` +${s.failures.length - 2}` : '';
   return [
     name,
-    pass ? 'PASS' : 'FAIL',
+    invalid !== undefined ? 'INVALID' : pass ? 'PASS' : 'FAIL',
     String(s.flows.scheduled),
     String(s.flows.ok),
     String(s.flows.okAfterRetry),
@@ -49,9 +51,10 @@ export function formatSurvivalTable(rows: readonly SurvivalRow[]): string {
   const widths = HEADER.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   const lines = table.map((r) => r.map((cell, i) => (TEXT_COLUMNS.has(i) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd());
   const misses = rows
-    .filter((row) => !row.pass)
+    .filter((row) => !row.pass || row.invalid !== undefined)
     .flatMap((row) => [
       `  ${row.name}:`,
+      ...(row.invalid !== undefined ? [`    ${row.invalid}`] : []),
       ...(row.note !== undefined ? [`    ${row.note}`] : []),
       ...row.verdicts.filter((v) => !v.pass).map((v) => `    ✗ ${v.expression}: ${v.actualText} (${v.source})`),
     ]);

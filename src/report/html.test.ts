@@ -6,20 +6,12 @@ import { VanaLoadError } from '../errors.ts';
 import { renderHtmlReport, writeHtmlReport } from './html.ts';
 import { buildHtmlCharts, type HtmlTimeChart } from './htmlCharts.ts';
 import { exampleRun } from '../../test/fixtures/htmlFixture.ts';
+import { attributeValues, reportData } from '../../test/fixtures/reportHtml.ts';
 import { flattenConfig, formatBytes, formatMs, jsonForScript } from './htmlFormat.ts';
 import { niceTicks } from './htmlStepBars.ts';
 
 const HOSTILE = '</script><script>alert(1)</script><!-- \u2028';
 
-function reportData(html: string): { charts: HtmlTimeChart[] } {
-  const match = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html);
-  if (match === null) throw new Error('no #report-data element in the report');
-  return JSON.parse(match[1]!) as { charts: HtmlTimeChart[] };
-}
-
-/** Values of an attribute in the page's markup, before its scripts. */
-const attributeValues = (html: string, attribute: string): string[] =>
-  [...html.slice(0, html.indexOf('<script')).matchAll(new RegExp(`${attribute}="([^"]*)"`, 'g'))].map((m) => m[1]!);
 
 describe('renderHtmlReport', () => {
   it('keeps </script> and <!-- in config values and series labels from breaking out of the page', () => {

@@ -3,7 +3,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import type { RunSummary, TimeseriesSample } from '../metrics/types.ts';
+import { buildChainCharts, hasChainTimeline, renderChainBottleneck, renderChainSection } from './htmlChain.ts';
 import { buildHtmlCharts, type HtmlChart } from './htmlCharts.ts';
+import { buildHealthCharts, HEALTH_STYLE, healthBands, healthStatusText, renderHealthBanner, renderHealthTable } from './htmlHealth.ts';
 import { HTML_CLIENT_SCRIPT } from './htmlClientScript.ts';
 import { escapeHtml, formatMs, jsonForScript } from './htmlFormat.ts';
 import { renderStepBars } from './htmlStepBars.ts';
@@ -40,9 +42,11 @@ const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'unsafe-inline';
 export function renderHtmlReport({ summary, samples, title }: RenderHtmlReportParameters): string {
   const uplot = readUplotAssets();
   const pageTitle = title ?? `vana-load ${summary.milestone ?? 'run'} — ${summary.runId}`;
-  const charts = buildHtmlCharts(samples);
+  const health = summary.generatorHealth;
+  const chainCharts = hasChainTimeline(summary, samples) ? buildChainCharts(samples, summary.chain?.notes) : [];
+  const charts = [...buildHtmlCharts(samples), ...(health ? buildHealthCharts(samples, health) : []), ...chainCharts];
   const chart = (id: string): string => renderChart(charts.find((c) => c.id === id)!);
-  const verdictClass = summary.verdict === 'pass' ? 'pass' : 'fail';
+  const verdictClass = summary.verdict;
   const env = summary.environment;
   const meta = [
     `run ${summary.runId}`,
@@ -54,7 +58,7 @@ export function renderHtmlReport({ summary, samples, title }: RenderHtmlReportPa
     `${samples.length} samples`,
   ].join(' · ');
 
-  return `${renderPageHead(pageTitle, uplot.css)}
+  return `${renderPageHead(pageTitle, uplot.css, HEALTH_STYLE)}
 <body>
 <main>
 <header>
@@ -63,11 +67,27 @@ export function renderHtmlReport({ summary, samples, title }: RenderHtmlReportPa
 <div class="meta">${escapeHtml(meta)}</div>
 </header>
 ${summary.interrupted ? '<p class="warning">This run was interrupted before it completed: figures cover only the part that ran.</p>' : ''}
+${renderHealthBanner(summary)}
 <section id="verdict">
 <h2>Verdict</h2>
 ${renderHeadline(summary)}
+${renderChainBottleneck(summary)}
+${summary.verdict === 'invalid' ? '<p class="method">The thresholds below are not judged: the generator fell behind, so they measured the harness.</p>' : ''}
 <div class="table-wrap">${renderVerdictTable(summary)}</div>
 </section>
+${
+  health
+    ? `<section id="generator-health" data-health-status="${health.status}">
+<h2>Generator health</h2>
+<p>${escapeHtml(healthStatusText(health))}</p>
+<div class="table-wrap">${renderHealthTable(health)}</div>
+<div class="grid">
+${chart('generator-lag')}
+${chart('generator-cpu')}
+</div>
+</section>`
+    : ''
+}
 <section id="throughput">
 <h2>Throughput</h2>
 <div class="grid">
@@ -75,6 +95,7 @@ ${chart('throughput')}
 ${chart('in-flight')}
 </div>
 </section>
+${chainCharts.length > 0 ? renderChainSection(summary, chainCharts.map(renderChart)) : ''}
 <section id="latency">
 <h2>Latency</h2>
 ${chart('e2e')}
@@ -103,7 +124,7 @@ ${chart('rss')}
 </section>
 <footer>Report of run ${escapeHtml(summary.runId)} by vana-load. Charts drawn with uPlot ${escapeHtml(uplot.version)}, inlined.</footer>
 </main>
-<script type="application/json" id="report-data">${jsonForScript({ charts: charts.filter(isDrawn) })}</script>
+<script type="application/json" id="report-data">${jsonForScript({ charts: charts.filter(isDrawn), bands: healthBands(health) })}</script>
 <script>${uplot.script}</script>
 <script>${HTML_CLIENT_SCRIPT}</script>
 </body>

@@ -1,7 +1,7 @@
 import type { TimeseriesSample } from '../metrics/types.ts';
 
 /** How the page script formats a chart's y values. */
-export type HtmlChartUnit = 'perS' | 'count' | 'ms' | 'bytes' | 'percent';
+export type HtmlChartUnit = 'perS' | 'count' | 'ms' | 'bytes' | 'percent' | 'gwei';
 
 export interface HtmlChartSeries {
   label: string;
@@ -9,6 +9,8 @@ export interface HtmlChartSeries {
   values: Array<number | null>;
   /** Drawn dashed: a reference line such as the target rate. */
   dashed?: boolean;
+  /** Joins the points across nulls: a figure measured only in some intervals (a p95 of steps that end with each block). */
+  spanGaps?: boolean;
 }
 
 /**

@@ -32,6 +32,8 @@ export const HTML_CLIENT_SCRIPT = String.raw`
     ms: fmtMs,
     bytes: fmtBytes,
     percent: function (v) { return trim(v) + '%'; },
+    // A base fee decayed to a few wei would read 7e-9 gwei.
+    gwei: function (v) { return v !== 0 && Math.abs(v) < 0.001 ? trim(v * 1e9) + ' wei' : trim(v) + ' gwei'; },
   };
   function fmtElapsed(s) {
     s = Math.round(s);
@@ -52,6 +54,27 @@ export const HTML_CLIENT_SCRIPT = String.raw`
     return function (u, v) { return v == null ? '—' : fmt(v); };
   }
 
+  // Spans where the load generator was over a limit (generator health), shaded under every time chart.
+  var BAND_FILL = 'rgba(198, 40, 40, 0.13)';
+  function bandHooks(chart) {
+    var bands = data.bands || [];
+    if (chart.xUnit || bands.length === 0) return {};
+    return {
+      drawClear: [function (u) {
+        var ctx = u.ctx;
+        var left = u.bbox.left, right = u.bbox.left + u.bbox.width;
+        ctx.save();
+        ctx.fillStyle = BAND_FILL;
+        bands.forEach(function (b) {
+          var x0 = Math.max(left, u.valToPos(b.fromS, 'x', true));
+          var x1 = Math.min(right, u.valToPos(b.toS, 'x', true));
+          if (x1 >= x0) ctx.fillRect(x0, u.bbox.top, Math.max(x1 - x0, 2), u.bbox.height);
+        });
+        ctx.restore();
+      }],
+    };
+  }
+
   function options(chart, width) {
     var fmt = FORMATS[chart.unit];
     var xFmt = chart.xUnit ? FORMATS[chart.xUnit] : fmtElapsed;
@@ -63,7 +86,7 @@ export const HTML_CLIENT_SCRIPT = String.raw`
         stroke: s.color,
         width: stacked ? 0 : 2,
         value: fmtValue(fmt),
-        spanGaps: false,
+        spanGaps: s.spanGaps === true,
       };
       if (s.dashed) opts.dash = [6, 4];
       if (single) opts.points = { show: true, size: 9, fill: s.color };
@@ -82,6 +105,7 @@ export const HTML_CLIENT_SCRIPT = String.raw`
       // Time charts share a cursor; a chart over another quantity has its own.
       cursor: { sync: { key: chart.xUnit ? 'x-' + chart.id : 'run' } },
       legend: { live: true },
+      hooks: bandHooks(chart),
       scales: {
         x: {
           time: false,

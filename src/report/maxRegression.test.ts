@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.ts';
 import type { LatencyDifference, ProportionDifference, RunComparison } from './compare.ts';
 import type { LatencyStat } from './compareStats.ts';
-import { judgeRegressions, parseMaxRegression } from './maxRegression.ts';
+import { DEFAULT_REGRESSION_RULES, describeDefaultGate, judgeRegressions, parseMaxRegression } from './maxRegression.ts';
 
 const facts = { dir: 'd', runId: 'r', milestone: null, startedAt: 0, durationS: 10, ok: 10, failed: 0, dropped: 0, seed: null };
 
@@ -106,5 +106,26 @@ describe('judgeRegressions', () => {
       { estimate: null, regressed: false },
       { estimate: null, regressed: false },
     ]);
+  });
+
+  it('judges at the alpha it is given, and allows the floor whatever the tolerance', () => {
+    const c = comparison({ e2e: { p95: latency(100, 120, 0.01) } });
+    expect(judgeRegressions(c, rules('e2e.p95:+10%'))[0]).toMatchObject({ alpha: 0.05, significant: true, regressed: true });
+    expect(judgeRegressions(c, rules('e2e.p95:+10%'), 0.005)[0]).toMatchObject({ alpha: 0.005, significant: false, regressed: false });
+    expect(judgeRegressions(c, [{ ...parseMaxRegression('e2e.p95:+10%'), floor: 20 }])[0]).toMatchObject({ beyondTolerance: false, regressed: false });
+    expect(judgeRegressions(c, [{ ...parseMaxRegression('e2e.p95:+10%'), floor: 19 }])[0]).toMatchObject({ beyondTolerance: true, regressed: true });
+  });
+});
+
+describe('the default gate', () => {
+  it("checks e2e and every step's p95 with a 25 ms floor, success and dropped rates, and says so", () => {
+    expect(DEFAULT_REGRESSION_RULES.map((r) => `${r.expression}${r.floor === undefined ? '' : ` ≥${r.floor}`}`)).toEqual([
+      'e2e.p95:+10% ≥25', 'encrypt.p95:+10% ≥25', 'upload_data.p95:+10% ≥25', 'upload_grant.p95:+10% ≥25', 'identity.p95:+10% ≥25',
+      'wrap_key.p95:+10% ≥25', 'sign.p95:+10% ≥25', 'relay.p95:+10% ≥25', 'confirm.p95:+10% ≥25', 'inference_submit.p95:+10% ≥25',
+      'inference_wait.p95:+10% ≥25', 'verify.p95:+10% ≥25', 'success_rate:-1%', 'dropped_rate:+1%',
+    ]);
+    expect(describeDefaultGate(0.05)).toBe(
+      "default gate (no --max-regression given): e2e and every step's p95 +10% (at least 25 ms), success_rate -1pp, dropped_rate +1pp; 14 rules, each at p < 0.05 ÷ 14 = 0.0036 (Bonferroni)",
+    );
   });
 });

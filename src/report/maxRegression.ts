@@ -34,6 +34,8 @@ export interface MaxRegression {
   worse: 'up' | 'down';
   /** Allowed worsening: a share of the baseline's value, or an amount in the metric's unit (ms, ratio, flows/s). */
   tolerance: { relative: number } | { absolute: number };
+  /** Worsening always allowed, whatever the tolerance says (default gate: a few ms on a sub-ms step is no regression). */
+  floor?: number;
 }
 
 const RATIO_METRICS = {
@@ -99,6 +101,8 @@ export function parseMaxRegression(expression: string): MaxRegression {
 
 export interface RegressionVerdict {
   rule: MaxRegression;
+  /** The level `significant` was judged at: compare's alpha, or alpha ÷ rules under the default gate. */
+  alpha: number;
   /** Null when a run has too few samples for the metric. */
   estimate: DifferenceEstimate | null;
   /** How much worse the candidate is (positive = worse), in the metric's unit. */
@@ -123,15 +127,36 @@ export function estimateOf(comparison: RunComparison, metric: string): Differenc
  * @example
  * judgeRegressions(comparison, [parseMaxRegression('e2e.p95:+10%')]).some((v) => v.regressed);
  */
-export function judgeRegressions(comparison: RunComparison, rules: readonly MaxRegression[]): RegressionVerdict[] {
+export function judgeRegressions(comparison: RunComparison, rules: readonly MaxRegression[], alpha: number = comparison.alpha): RegressionVerdict[] {
   return rules.map((rule) => {
     const estimate = estimateOf(comparison, rule.metric);
-    if (estimate === null) return { rule, estimate, worsening: null, beyondTolerance: false, significant: false, regressed: false };
+    if (estimate === null) return { rule, alpha, estimate, worsening: null, beyondTolerance: false, significant: false, regressed: false };
     const worsening = rule.worse === 'up' ? estimate.difference : -estimate.difference;
-    const allowed = 'relative' in rule.tolerance ? rule.tolerance.relative * Math.abs(estimate.baseline) : rule.tolerance.absolute;
+    const allowed = Math.max(rule.floor ?? 0, 'relative' in rule.tolerance ? rule.tolerance.relative * Math.abs(estimate.baseline) : rule.tolerance.absolute);
     // A hair of float noise (0.1 s as 100.00000000000001 ms) must not tip a tie into a regression.
     const beyondTolerance = worsening > allowed + 1e-9 * Math.max(1, Math.abs(allowed));
-    const significant = estimate.pValue < comparison.alpha;
-    return { rule, estimate, worsening, beyondTolerance, significant, regressed: beyondTolerance && significant };
+    const significant = estimate.pValue < alpha;
+    return { rule, alpha, estimate, worsening, beyondTolerance, significant, regressed: beyondTolerance && significant };
   });
+}
+
+/** Latency worsening the default gate always allows: below this a step's p95 moves with the machine, not the system. */
+export const DEFAULT_GATE_FLOOR_MS = 25;
+
+/**
+ * The rules `compare` judges when none is given: e2e and every step's p95 at +10% (at least
+ * {@link DEFAULT_GATE_FLOOR_MS} ms), success rate −1 point, dropped rate +1 point. Being many, they
+ * are judged at alpha ÷ their number (Bonferroni), so that two runs of one system flag one of them
+ * by chance at most alpha of the time.
+ */
+export const DEFAULT_REGRESSION_RULES: readonly MaxRegression[] = Object.freeze([
+  ...['e2e', ...STEP_NAMES].map((step) => ({ ...parseMaxRegression(`${step}.p95:+10%`), floor: DEFAULT_GATE_FLOOR_MS })),
+  parseMaxRegression('success_rate:-1%'),
+  parseMaxRegression('dropped_rate:+1%'),
+]);
+
+/** One line saying what the default gate checks, for the terminal and compare.html. */
+export function describeDefaultGate(alpha: number): string {
+  const n = DEFAULT_REGRESSION_RULES.length;
+  return `default gate (no --max-regression given): e2e and every step's p95 +10% (at least ${DEFAULT_GATE_FLOOR_MS} ms), success_rate -1pp, dropped_rate +1pp; ${n} rules, each at p < ${alpha} ÷ ${n} = ${Number((alpha / n).toPrecision(2))} (Bonferroni)`;
 }

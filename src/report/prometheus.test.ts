@@ -3,7 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FlowResult } from '../flow.ts';
 import { VanaLoadError } from '../errors.ts';
 import { freePort } from '../util/freePort.ts';
+import { withChainTimeline } from '../../test/fixtures/chainFixture.ts';
 import { exampleRun } from '../../test/fixtures/htmlFixture.ts';
+import type { GeneratorSample } from '../metrics/types.ts';
 import { startPrometheusExporter, type PrometheusExporter } from './prometheus.ts';
 
 /** `name{a="1",b="2"}` → value, labels sorted so the key does not depend on print order. */
@@ -86,6 +88,17 @@ describe('startPrometheusExporter', () => {
       'vana_load_process_cpu_percent gauge',
       'vana_load_process_resident_memory_bytes gauge',
       'vana_load_event_loop_lag_seconds gauge',
+      'vana_load_chain_head_block gauge',
+      'vana_load_chain_blocks_total counter',
+      'vana_load_chain_transactions_total counter',
+      'vana_load_chain_block_fill_ratio gauge',
+      'vana_load_chain_base_fee_gwei gauge',
+      'vana_load_tx_accept_p95_seconds gauge',
+      'vana_load_tx_inclusion_p95_seconds gauge',
+      'vana_load_relayer_transactions gauge',
+      'vana_load_personal_server_operations gauge',
+      'vana_load_generator_healthy gauge',
+      'vana_load_generator_check_ok gauge',
     ]);
     const m = first.metrics;
     const pick = (...keys: string[]) => keys.map((k) => m.get(k));
@@ -109,9 +122,12 @@ describe('startPrometheusExporter', () => {
       samples[9]!.eventLoopLagMs.max / 1000,
       samples[9]!.schedulerLagMs! / 1000,
     ]);
+    expect(pick('vana_load_generator_healthy', 'vana_load_generator_check_ok{check="event_loop_lag.max"}', 'vana_load_generator_check_ok{check="harness_cpu"}')).toEqual([1, 1, 1]);
 
     const later = samples[39]!;
-    exporter.update({ ...later, dropped: 5, processes: later.processes.filter((p) => p.name !== 'anvil') });
+    // One 3.5 s stall of the harness's event loop among 200 prompt ticks: over the 3 s max, within the p99 limit.
+    const stalled: GeneratorSample = { cpuPercent: 40, eventLoopLag: { max: 3_500, buckets: [[1, 200], [3_500, 1]] } };
+    exporter.update({ ...later, dropped: 5, processes: later.processes.filter((p) => p.name !== 'anvil'), eventLoopLagMs: { mean: 50, max: 3_500 }, generator: stalled });
     exporter.observeFlow(flow({}));
     exporter.setBreaker('half_open');
     const second = (await scrape(exporter)).metrics;
@@ -125,8 +141,47 @@ describe('startPrometheusExporter', () => {
       second.get('vana_load_circuit_breaker_state{state="half_open"}'),
       second.has('vana_load_process_cpu_percent{process="anvil"}'),
       second.get('vana_load_process_cpu_percent{process="harness"}'),
-    ]).toEqual([2, 5, later.inFlight, 2.5, 3, 0, 1, false, later.processes[0]!.cpuPercent]);
+      second.get('vana_load_generator_healthy'),
+      second.get('vana_load_generator_check_ok{check="event_loop_lag.max"}'),
+      second.get('vana_load_generator_check_ok{check="event_loop_lag.p99"}'),
+      second.get('vana_load_generator_check_ok{check="harness_cpu"}'),
+    ]).toEqual([2, 5, later.inFlight, 2.5, 3, 0, 1, false, later.processes[0]!.cpuPercent, 0, 0, 1, 1]);
     expect(later.inFlight).not.toBe(samples[9]!.inFlight);
+  });
+
+  it('exports the chain timeline: head, fill, base fee, accept and inclusion p95, our relayers and the personal server queue', async () => {
+    const exporter = await startPrometheusExporter({ port: 0 });
+    started.push(exporter);
+    const before = (await scrape(exporter)).metrics;
+    // Not measured yet: absent, not 0.
+    expect([before.has('vana_load_chain_base_fee_gwei'), before.has('vana_load_relayer_transactions{state="pending"}'), before.get('vana_load_chain_blocks_total')]).toEqual([false, false, 0]);
+    const { samples } = withChainTimeline(exampleRun({ sampleCount: 30 }));
+    for (const sample of samples.slice(0, 22)) exporter.update(sample);
+    const m = (await scrape(exporter)).metrics;
+    const last = samples[21]!;
+    expect([
+      m.get('vana_load_chain_head_block'),
+      m.get('vana_load_chain_blocks_total'),
+      m.get('vana_load_chain_transactions_total'),
+      m.get('vana_load_chain_block_fill_ratio{stat="mean"}'),
+      m.get('vana_load_chain_base_fee_gwei'),
+      m.get('vana_load_tx_accept_p95_seconds'),
+      m.get('vana_load_tx_inclusion_p95_seconds'),
+      m.get('vana_load_relayer_transactions{state="pending"}'),
+      m.get('vana_load_relayer_transactions{state="nonce_gap"}'),
+      m.get('vana_load_personal_server_operations{state="running"}'),
+    ]).toEqual([
+      last.chain!.head,
+      11,
+      samples.slice(0, 22).reduce((sum, s) => sum + s.chain!.txs, 0),
+      last.chain!.fill,
+      last.chain!.baseFeeGwei,
+      last.chain!.acceptP95Ms! / 1000,
+      last.chain!.inclusionP95Ms! / 1000,
+      last.relayers!.pending,
+      last.relayers!.nonceGap,
+      last.personalServer!.running,
+    ]);
   });
 
   it('answers 404 off /metrics, 405 to a POST, and frees its port on stop', async () => {

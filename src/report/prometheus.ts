@@ -3,12 +3,17 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FlowResult } from '../flow.ts';
 import { ConfigError } from '../errors.ts';
 import type { BreakerState } from '../load/circuitBreaker.ts';
+import { createHealthMonitor } from '../metrics/generatorHealth.ts';
+import { DEFAULT_HEALTH_LIMITS, HEALTH_CHECK_NAMES, type HealthLimits } from '../metrics/healthLimits.ts';
 import type { TimeseriesSample } from '../metrics/types.ts';
+import { createChainMetrics } from './prometheusChain.ts';
 
 export interface StartPrometheusExporterParameters {
   /** 0 picks a free port; read the chosen one from `url`. */
   port: number;
   host?: string;
+  /** Limits of the generator-health gauges; default the defaults. */
+  healthLimits?: HealthLimits;
 }
 
 export interface PrometheusExporter {
@@ -37,11 +42,11 @@ export const DURATION_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
  * // ...
  * await exporter.stop();
  */
-export async function startPrometheusExporter({ port, host = '127.0.0.1' }: StartPrometheusExporterParameters): Promise<PrometheusExporter> {
+export async function startPrometheusExporter({ port, host = '127.0.0.1', healthLimits = DEFAULT_HEALTH_LIMITS }: StartPrometheusExporterParameters): Promise<PrometheusExporter> {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new ConfigError(`Expected the Prometheus port to be an integer from 0 to 65535, got ${String(port)}`, { code: 'PROMETHEUS_PORT_INVALID' });
   }
-  const metrics = createMetrics();
+  const metrics = createMetrics(healthLimits);
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (path !== '/metrics') return reply(response, 404, 'text/plain; charset=utf-8', 'Not found: metrics are at /metrics\n');
@@ -88,7 +93,7 @@ function reply(response: ServerResponse, status: number, contentType: string, bo
   response.end(body);
 }
 
-function createMetrics() {
+function createMetrics(healthLimits: HealthLimits) {
   const registry = new Registry();
   const registers = [registry];
   const flows = new Counter({
@@ -140,6 +145,19 @@ function createMetrics() {
     registers,
   });
   const eventLoopLag = new Gauge({ name: 'vana_load_event_loop_lag_seconds', help: "Maximum event-loop lag of the harness over the last interval.", registers });
+  const chain = createChainMetrics(registry);
+  const generatorHealthy = new Gauge({
+    name: 'vana_load_generator_healthy',
+    help: 'Generator health of the run so far: 1 when every check of the load generator is within its limit, 0 when one has gone over (the run will end INVALID).',
+    registers,
+  });
+  const generatorCheck = new Gauge({
+    name: 'vana_load_generator_check_ok',
+    help: 'Each generator-health check over the run so far (harness CPU: its worst 10 s window): 1 within its limit or not judged yet, 0 over.',
+    labelNames: ['check'] as const,
+    registers,
+  });
+  const health = createHealthMonitor(healthLimits);
 
   const setBreaker = (state: BreakerState): void => {
     for (const s of BREAKER_STATES) breaker.set({ state: s }, s === state ? 1 : 0);
@@ -155,6 +173,9 @@ function createMetrics() {
       if (sample.schedulerLagMs !== undefined) schedulerLag.set(sample.schedulerLagMs / 1000);
       if (sample.breaker !== undefined) setBreaker(sample.breaker);
       eventLoopLag.set(sample.eventLoopLagMs.max / 1000);
+      const judged = health.observe(sample);
+      generatorHealthy.set(judged.healthy ? 1 : 0);
+      for (const check of HEALTH_CHECK_NAMES) generatorCheck.set({ check }, judged.checks[check].ok ? 1 : 0);
       // A process that is gone (a restarted stack) must not linger with its last value.
       cpu.reset();
       rss.reset();
@@ -162,6 +183,7 @@ function createMetrics() {
         cpu.set({ process: p.name }, p.cpuPercent);
         rss.set({ process: p.name }, p.rssBytes);
       }
+      chain.update(sample);
       if (sample.dropped > droppedSoFar) flows.inc({ status: 'dropped' }, sample.dropped - droppedSoFar);
       droppedSoFar = Math.max(droppedSoFar, sample.dropped);
     },

@@ -1,12 +1,14 @@
 /**
  * The terminal side of a run (ARCHITECTURE.md 6): a live view while it runs (a block redrawn in
  * place on a TTY, one plain line per interval in CI logs) and the final report in the style of the
- * milestone READMEs, ending with the threshold verdicts and `VERDICT: PASS|FAIL`.
+ * milestone READMEs, ending with the generator's health, the threshold verdicts and
+ * `VERDICT: PASS|FAIL|INVALID`.
  */
 import type { FlowResult } from '../flow.ts';
-import { formatValue } from '../metrics/thresholds.ts';
 import { formatBytes, formatDuration } from '../util/format.ts';
 import type { ProcessSample, RunSummary, TimeseriesSample } from '../metrics/types.ts';
+import { formatChainBottleneck, formatChainFrameLine, formatChainLiveParts, formatChainReport } from './chainTerminal.ts';
+import { formatHealthLines } from './terminalHealth.ts';
 
 /** Where the terminal writes: `process.stdout`, or a fake with `isTTY` in tests. */
 export interface OutputStream {
@@ -49,6 +51,7 @@ export function formatLiveLine(sample: TimeseriesSample): string {
     parts.push(`rss ${sample.processes.map((p) => `${shortName(p.name)} ${compactBytes(p.rssBytes)}`).join(' ')}`);
   }
   if (sample.missingProcesses?.length) parts.push(`exited ${sample.missingProcesses.join(',')}`);
+  parts.push(...formatChainLiveParts(sample));
   if (sample.breaker !== undefined && sample.breaker !== 'closed') parts.push(`breaker ${sample.breaker}`);
   if (sample.phase !== undefined) parts.push(`phase ${sample.phase}`);
   return parts.join(' ');
@@ -90,6 +93,8 @@ function formatLiveFrame(sample: TimeseriesSample, errors: ReadonlyMap<string, n
   const breaker = sample.breaker ?? 'closed';
   const byProcess = (f: (p: ProcessSample) => string): string => sample.processes.map((p) => `${p.name} ${f(p)}`).join('   ') || '-';
   const topErrors = [...errors].sort((a, b) => b[1] - a[1]).slice(0, 4);
+  // Present from the first sample of a run with a chain timeline, so the frame keeps its height.
+  const chain = formatChainFrameLine(sample);
   return [
     `${label('run')}${formatClock(sample.elapsedS)} elapsed · eta ${eta(sample, options.durationS, options.plannedFlows)}` +
       `${sample.phase === undefined ? '' : ` · phase ${sample.phase}`} · breaker ${breaker === 'closed' ? breaker : paint(color, '31', breaker)}`,
@@ -100,6 +105,7 @@ function formatLiveFrame(sample: TimeseriesSample, errors: ReadonlyMap<string, n
     `${label('cpu')}${byProcess((p) => cpu(p.cpuPercent))}` +
       `${sample.missingProcesses?.length ? paint(color, '31', `   exited: ${sample.missingProcesses.join(', ')}`) : ''}`,
     `${label('rss')}${byProcess((p) => formatBytes(p.rssBytes))}`,
+    ...(chain === undefined ? [] : [`${label('chain')}${chain}`]),
     `${label('errors')}${topErrors.length === 0 ? 'none' : topErrors.map(([key, n]) => `${key} ${n}`).join('  ')}`,
   ];
 }
@@ -199,8 +205,9 @@ const utc = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19).r
 
 /**
  * The end-of-run report: header, per-flow lines (small runs), performance, where time goes per
- * step, resource usage, errors by step × class, retries and breaker, phases, the threshold
- * verdicts, and last the line `VERDICT: PASS` or `VERDICT: FAIL (n of m thresholds failed)`.
+ * step, resource usage, errors by step × class, retries and breaker, phases, the generator's
+ * health, the threshold verdicts, and last the line `VERDICT: PASS`, `VERDICT: FAIL (n of m
+ * thresholds failed)` or `VERDICT: INVALID (<why the generator's figures cannot be trusted>)`.
  */
 export function formatFinalReport(summary: RunSummary, { color = false, flowLines, maxFlowLines = 50, title }: FinalReportOptions = {}): string {
   const bold = (text: string): string => paint(color, '1', text);
@@ -266,6 +273,7 @@ export function formatFinalReport(summary: RunSummary, { color = false, flowLine
     out.push(...table([['process', 'cpu avg', 'cpu peak', 'rss avg', 'rss peak', 'rss growth', 'cpu/flow', 'fds peak'], ...rows]));
   } else out.push('  not measured');
   out.push(`  🐢 Event loop lag: mean ${formatDuration(summary.eventLoopLagMs.mean)} · max ${formatDuration(summary.eventLoopLagMs.max)}`);
+  out.push(...formatChainReport(summary, bold));
 
   if (summary.errors.length === 0) out.push('', bold('✅ Errors: none'));
   else {
@@ -294,19 +302,26 @@ export function formatFinalReport(summary: RunSummary, { color = false, flowLine
     out.push('', bold('📶 Phases:'), ...table([['phase', 'length', 'started', 'ok', 'fail', 'drop', 'e2e p95'], ...rows]));
   }
 
+  if (summary.generatorHealth) {
+    out.push('', ...formatHealthLines(summary.generatorHealth, { table, bad: (text) => paint(color, '31', text), title: bold }));
+  }
+
   const failed = summary.thresholds.filter((t) => !t.pass).length;
-  out.push('', bold('🎯 Thresholds:'));
+  const invalid = summary.verdict === 'invalid';
+  out.push('', bold(invalid ? '🎯 Thresholds (not judged: the generator fell behind, so these figures describe the harness):' : '🎯 Thresholds:'));
   if (summary.thresholds.length === 0) out.push('  none');
   else {
-    const rows = summary.thresholds.map((t) => [`${t.pass ? '✅' : '❌'} ${t.expression}`, t.actualText, t.pass ? 'PASS' : 'FAIL', t.source]);
+    const result = (pass: boolean): string => (invalid ? `(${pass ? 'pass' : 'fail'}: not judged)` : pass ? 'PASS' : 'FAIL');
+    const rows = summary.thresholds.map((t) => [`${t.pass ? '✅' : '❌'} ${t.expression}`, t.actualText, result(t.pass), t.source]);
     // Colored after padding: escape codes would count as width.
     const lines = table(rows, 'lrll');
     out.push(...lines.map((line, i) => (summary.thresholds[i]?.pass ? line : paint(color, '31', line))));
   }
 
-  out.push('');
+  out.push('', ...formatChainBottleneck(summary));
   // A run its infrastructure stopped proves nothing about the thresholds, however they read.
   if (summary.stopped) out.push(paint(color, '1;31', `VERDICT: STOPPED (${summary.stopped.code}: the infrastructure failed, exit 3)`));
+  else if (invalid) out.push(paint(color, '1;35', `VERDICT: INVALID (the load generator fell behind: ${summary.generatorHealth?.reasons.join('; ') ?? 'see generator health'})`));
   else if (summary.verdict === 'pass') out.push(paint(color, '1;32', 'VERDICT: PASS'));
   else if (failed > 0) out.push(paint(color, '1;31', `VERDICT: FAIL (${failed} of ${summary.thresholds.length} thresholds failed)`));
   else out.push(paint(color, '1;31', `VERDICT: FAIL (${summary.interrupted ? 'run interrupted' : 'run failed'})`));

@@ -8,7 +8,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
 import { fundRelayers } from '../chain/fundRelayers.ts';
 import { createReceiptWatcher, type ReceiptWatcher } from '../chain/receiptWatcher.ts';
-import { createRelayerPool } from '../chain/relayerPool.ts';
+import { createRelayerPool, type RelayerPool } from '../chain/relayerPool.ts';
 import { createJsonRpc } from '../chain/jsonRpc.ts';
 import { createRelayPreflight, RELAY_ERRORS_ABI } from '../chain/relayPreflight.ts';
 import { privateKeyToNativeSigningAccount } from '../chain/nativeSigningAccount.ts';
@@ -34,6 +34,7 @@ import type { StorageProvider } from '../storage/StorageProvider.ts';
 import { createUserWallets, LOCAL_USERS_MNEMONIC, type UserWallets } from '../client/userWallets.ts';
 import { VanaLoadTestClient, type StepRetry } from '../client/VanaLoadTestClient.ts';
 import { rpcHttp } from '../chain/rpcTransport.ts';
+import { urlOrigin } from '../util/urlOrigin.ts';
 
 export interface FlowEnvironment {
   target: 'local' | 'remote';
@@ -43,6 +44,8 @@ export interface FlowEnvironment {
   receiptWatcher: ReceiptWatcher;
   storage: StorageProvider;
   relay: FlowRelay;
+  /** Relay mode `keys`: the harness's own relayer pool (its addresses and figures, for the chain timeline). */
+  relayerPool: Pick<RelayerPool, 'addresses' | 'stats'> | undefined;
   inference: FlowInference;
   /** The app's API (/api/relay, /api/trusted-server), when the run uses one. */
   apiUrl: string | undefined;
@@ -142,7 +145,7 @@ export async function openFlowEnvironment(params: OpenFlowEnvironmentParameters)
 
   try {
     const granteeId = target.granteeId ?? (await granteeIdOf(publicClient, target.permissionsAddress, target.app!));
-    const relay = await openRelay(config, target, publicClient, fatal, logger);
+    const { relay, pool: relayerPool } = await openRelay(config, target, publicClient, fatal, logger);
     closers.push(() => relay.close());
     const apiRelay = target.relayerUrl ? createApiRelay({ url: target.relayerUrl, httpTimeoutMs: config.timeouts.httpMs }) : undefined;
     const inference =
@@ -175,6 +178,7 @@ export async function openFlowEnvironment(params: OpenFlowEnvironmentParameters)
       receiptWatcher,
       storage: target.storage,
       relay,
+      relayerPool,
       inference,
       apiUrl: target.apiUrl,
       personalServerUrl: target.personalServerUrl,
@@ -191,7 +195,7 @@ export async function openFlowEnvironment(params: OpenFlowEnvironmentParameters)
   } catch (err) {
     await close();
     if (err instanceof ConfigError || err instanceof InfrastructureError) throw err;
-    const where = config.target.kind === 'remote' ? `RPC ${target.rpcUrls.map(redact).join(', ')}` : 'the local stack';
+    const where = config.target.kind === 'remote' ? `RPC ${target.rpcUrls.map(urlOrigin).join(', ')}` : 'the local stack';
     throw new InfrastructureError(`cannot reach ${where}: ${err instanceof VanaLoadError ? err.shortMessage : err instanceof Error ? err.message.split('\n')[0] : String(err)}`, {
       code: 'TARGET_UNREACHABLE',
       cause: err,
@@ -272,12 +276,18 @@ function remoteEndpoints(config: VanaLoadConfig, logger: Logger): TargetEndpoint
   };
 }
 
-async function openRelay(config: VanaLoadConfig, target: TargetEndpoints, publicClient: PublicClient, fatal: AbortController, logger: Logger): Promise<FlowRelay> {
+async function openRelay(
+  config: VanaLoadConfig,
+  target: TargetEndpoints,
+  publicClient: PublicClient,
+  fatal: AbortController,
+  logger: Logger,
+): Promise<{ relay: FlowRelay; pool: RelayerPool | undefined }> {
   switch (config.relay.mode) {
     case 'api':
-      return createApiRelay({ url: target.relayerUrl!, httpTimeoutMs: config.timeouts.httpMs });
+      return { relay: createApiRelay({ url: target.relayerUrl!, httpTimeoutMs: config.timeouts.httpMs }), pool: undefined };
     case 'direct':
-      return createDirectRelay({ publicClient, permissionsAddress: target.permissionsAddress });
+      return { relay: createDirectRelay({ publicClient, permissionsAddress: target.permissionsAddress }), pool: undefined };
     case 'keys': {
       const keys = target.relayerKeys!;
       await keys.fund?.(logger);
@@ -295,10 +305,11 @@ async function openRelay(config: VanaLoadConfig, target: TargetEndpoints, public
       const preflightRpc = createJsonRpc(target.rpcUrls[0]!, config.timeouts.httpMs);
       const preflight = createRelayPreflight({ rpc: preflightRpc, to: target.permissionsAddress, from: pool.addresses[0]!, abi: RELAY_ERRORS_ABI });
       const relay = createKeysRelay({ pool, permissionsAddress: target.permissionsAddress, preflight });
-      return { ...relay, close: async () => {
+      const close = async (): Promise<void> => {
         await relay.close();
         preflightRpc.close();
-      } };
+      };
+      return { relay: { ...relay, close }, pool };
     }
   }
 }
@@ -313,24 +324,14 @@ async function granteeIdOf(client: PublicClient, permissions: Address, app: Loca
   return id;
 }
 
-/** Host and path only: RPC URLs often carry an API key in the path or query. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}`;
-  } catch {
-    return '<bad url>';
-  }
-}
-
 async function checkHealth(apiUrl: string, timeoutMs: number): Promise<void> {
   let response: Response;
   try {
     response = await fetch(`${apiUrl}/health`, { signal: AbortSignal.timeout(Math.min(timeoutMs, 10_000)) });
   } catch (err) {
-    throw new InfrastructureError(`API server ${redact(apiUrl)} is unreachable: ${(err as Error).message}`, { code: 'API_UNREACHABLE', cause: err });
+    throw new InfrastructureError(`API server ${urlOrigin(apiUrl)} is unreachable: ${(err as Error).message}`, { code: 'API_UNREACHABLE', cause: err });
   }
-  if (!response.ok) throw new InfrastructureError(`API server ${redact(apiUrl)}/health answered ${response.status}`, { code: 'API_UNHEALTHY' });
+  if (!response.ok) throw new InfrastructureError(`API server ${urlOrigin(apiUrl)}/health answered ${response.status}`, { code: 'API_UNHEALTHY' });
 }
 
 export type { LocalAccount };

@@ -11,21 +11,23 @@ import { createWriteStream } from 'node:fs';
 import { configForDisplay } from '../config/configForDisplay.ts';
 import type { VanaLoadConfig } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
-import { EXIT_CODES } from '../exitCodes.ts';
+import { exitCodeOfVerdict } from '../exitCodes.ts';
 import { describeModel, plannedDurationS, plannedFlows } from '../load/modelFacts.ts';
 import { startLoadRun } from '../load/runLoadModel.ts';
 import type { LoadModel, LoadRunStats } from '../load/types.ts';
 import { validateLoadModel } from '../load/validateLoadModel.ts';
 import { createLogger } from '../logger.ts';
 import { createMetricsCollector } from '../metrics/collector.ts';
+import { createLagRecorder } from '../metrics/lagDistribution.ts';
 import { createResultsWriter, makeRunId } from '../metrics/resultsWriter.ts';
 import { startSampler } from '../metrics/sampler.ts';
 import { mergeThresholds, parseThresholds, type Threshold } from '../metrics/thresholds.ts';
 import type { RunSummary } from '../metrics/types.ts';
-import { readTimeseries } from '../metrics/summary.ts';
+import { readTimeseries } from '../metrics/rebuildSummary.ts';
 import type { OutputStream } from '../report/terminal.ts';
 import type { StackHandle } from '../stack/ensureStack.ts';
 import { createFlowRunner } from './createFlowRunner.ts';
+import { openChainTimeline, type OpenedChainTimeline } from './openChainTimeline.ts';
 import type { FlowEnvironment } from './flowEnvironment.ts';
 import { openRunEnvironment } from './openRunEnvironment.ts';
 import { watchInterruption } from './interruption.ts';
@@ -37,7 +39,8 @@ import { createTerminalReporter } from './reporters/terminalReporter.ts';
 import { DEFAULT_FUNDING, startRunFunding, type FundingPoolOptions, type RunFunding } from './runFunding.ts';
 import { fanOut, type RunReporter } from './runReporter.ts';
 import { createRunResilience } from './runResilience.ts';
-import { summarizeRun } from './summarizeRun.ts';
+import { healthSettingsOf, summarizeRun } from './summarizeRun.ts';
+import { startTestCpuBurn } from './testCpuBurn.ts';
 
 /** Exit code of a run stopped by Ctrl-C (128 + SIGINT), whatever its figures; SIGTERM gives 143 (interruption.ts). */
 export const EXIT_INTERRUPTED = 130;
@@ -80,7 +83,7 @@ export interface RunLoadTestResult {
 
 /**
  * Runs one load test and returns its exit code (0 pass, 1 a threshold failed, 3 its infrastructure
- * failed, 128 + signal when interrupted: 130 Ctrl-C, 143 SIGTERM). Throws a `ConfigError` (exit 2)
+ * failed, 5 invalid: the load generator fell behind, 128 + signal when interrupted: 130 Ctrl-C, 143 SIGTERM). Throws a `ConfigError` (exit 2)
  * for bad thresholds, model or results directory and an `InfrastructureError` (exit 3) when the
  * target cannot be reached.
  *
@@ -129,6 +132,8 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
   const { stop, force } = interruption;
   let env: FlowEnvironment | undefined;
   let funding: RunFunding | undefined;
+  let chain: OpenedChainTimeline | undefined;
+  let stopBurn: (() => void) | undefined;
   try {
     // 3. Retries and the breaker around the client.
     const { retry, breaker } = createRunResilience({ config, collector, logger, force, onBreakerChange: report.onBreakerChange });
@@ -140,19 +145,36 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
     } else {
       report.onNotice(`✅ User wallets derived on demand (HD index = user); relay ${config.relay.mode}: the relayer pays gas`);
     }
+    chain = await openChainTimeline({ env, config, logger, dir: writer.dir });
+    report.onNotice(chain.description);
+    const timeline = chain.timeline;
     if (config.output.prometheusPort !== undefined) {
-      const prometheus = await startPrometheusReporter(config.output.prometheusPort);
+      const prometheus = await startPrometheusReporter(config.output.prometheusPort, healthSettingsOf(config).limits);
       reporters.push(prometheus); // `report` walks this array: it reaches the new reporter too
       report.onNotice(`✅ Prometheus metrics at ${prometheus.url}`);
     }
 
     // 4. The run.
+    const burn = startTestCpuBurn();
+    if (burn.kind === 'burning') stopBurn = burn.stop;
+    if (burn.kind !== 'off') report.onNotice(burn.notice);
     const startedAt = Date.now();
+    const schedulerLag = createLagRecorder();
     const testId = `${milestone ?? 'run'}-${writer.runId.slice(-4)}`;
     report.onNotice(`\n🔄 Launching: ${describeModel(model)}`);
     report.onLaunch();
     const run = startLoadRun(model, {
-      runFlow: createFlowRunner({ env, config, testId, funding, force, onStep: report.onStep }),
+      runFlow: createFlowRunner({
+        env,
+        config,
+        testId,
+        funding,
+        force,
+        onStep: (flowId, step, ms, ok) => {
+          timeline.observeStep(step, ms);
+          report.onStep(flowId, step, ms, ok);
+        },
+      }),
       gate: breaker,
       signal: stop,
       drainTimeoutMs: config.timeouts.shutdownGraceMs,
@@ -171,6 +193,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
           logger.info({ phase: name }, 'phase');
           report.onPhase(name);
         },
+        onSchedulerLag: (ms) => schedulerLag.record(ms),
       },
     });
     const sampler = startSampler(collector, {
@@ -182,17 +205,24 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
         return {
           ...(extras.targetRate !== undefined ? { targetRate: extras.targetRate } : {}),
           schedulerLagMs: extras.schedulerLagMs,
+          schedulerLag: schedulerLag.take(),
           ...(extras.phase !== undefined ? { phase: extras.phase } : {}),
           breaker: breaker.state(),
+          ...timeline.take(),
         };
       },
-      onSample: (sample) => report.onSample(sample),
+      onSample: (sample) => {
+        chain?.flush();
+        report.onSample(sample);
+      },
     });
     let stats: LoadRunStats;
     try {
       stats = await run.done;
     } finally {
       await sampler.stop();
+      stopBurn?.();
+      await chain.close(); // blocks.jsonl ends with the last sample's blocks
     }
     const endedAt = Date.now();
     await funding?.worker.stop();
@@ -202,17 +232,20 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
     // The samples are read back from timeseries.jsonl rather than kept: ~1 kB a second of a run for nothing.
     await writer.flush();
     const { samples } = await readTimeseries(writer.dir);
-    const summary = summarizeRun({ config, model, milestone, runId: writer.runId, collector, samples, stats, env, funding, cause, thresholds, startedAt, endedAt });
+    const chainNotes = chain.notes();
+    const summary = summarizeRun({ config, model, milestone, runId: writer.runId, collector, samples, stats, env, funding, cause, thresholds, chainNotes, startedAt, endedAt });
     const stoppedBy = cause?.kind === 'infrastructure' ? cause.error : undefined;
     await report.onRunEnd(summary);
-    logger.info({ verdict: summary.verdict, counts: summary.counts }, 'run finished');
-    const exitCode = interruption.exitCode() ?? (summary.verdict === 'pass' ? EXIT_CODES.ok : EXIT_CODES.thresholdFailed);
+    logger.info({ verdict: summary.verdict, counts: summary.counts, generatorHealth: summary.generatorHealth?.reasons }, 'run finished');
+    const exitCode = interruption.exitCode() ?? exitCodeOfVerdict(summary.verdict);
     if (stoppedBy) report.onNotice(`Stopped: ${stoppedBy.shortMessage} (${stoppedBy.code}); exit ${exitCode}`);
     else if (cause) report.onNotice(`Interrupted: exit ${exitCode}; rebuild the figures later with \`vana-load report ${writer.dir}\``);
     return { exitCode, summary, dir: writer.dir, stats };
   } finally {
+    stopBurn?.();
     interruption.dispose();
     await funding?.worker.stop().catch(() => {});
+    await chain?.close();
     if (env?.stack?.owned) report.onNotice('🧹 Stopping the local stack...');
     await env?.close();
     await report.close();

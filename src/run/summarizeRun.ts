@@ -8,6 +8,7 @@ import type { VanaLoadConfig } from '../config/schema.ts';
 import type { LoadModel, LoadRunStats } from '../load/types.ts';
 import type { MetricsCollector } from '../metrics/collector.ts';
 import { buildSummary } from '../metrics/summary.ts';
+import type { HealthSettings } from '../metrics/healthLimits.ts';
 import { evaluateThresholds, type Threshold } from '../metrics/thresholds.ts';
 import type { RunSummary, TimeseriesSample } from '../metrics/types.ts';
 import type { FlowEnvironment } from './flowEnvironment.ts';
@@ -26,6 +27,8 @@ export interface SummarizeRunParameters {
   funding: RunFunding | undefined;
   cause: InterruptCause | undefined;
   thresholds: readonly Threshold[];
+  /** What the chain timeline could not measure, and why. */
+  chainNotes?: readonly string[];
   startedAt: number;
   endedAt: number;
 }
@@ -63,6 +66,19 @@ export function summarizeRun(p: SummarizeRunParameters): RunSummary {
       droppedBy: stats.droppedBy,
       abortedAfterDrain: stats.abortedAfterDrain,
     },
+    ...(p.chainNotes !== undefined ? { chainNotes: p.chainNotes } : {}),
     thresholds: (subject) => evaluateThresholds(p.thresholds, subject),
+    health: healthSettingsOf(p.config),
   });
+}
+
+/**
+ * The generator-health settings of a run's config (`--health-check`, `--max-*`).
+ *
+ * @example
+ * healthSettingsOf(config); // { enabled: true, limits: { schedulerLagP99Ms: 500, ... } }
+ */
+export function healthSettingsOf(config: Readonly<VanaLoadConfig>): HealthSettings {
+  const { check, ...limits } = config.health;
+  return { enabled: check, limits: { ...limits } };
 }

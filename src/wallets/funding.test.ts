@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAnvil, type Anvil } from '../stack/anvil.ts';
 import { deployContracts } from '../stack/deployContracts.ts';
 import { deployerAccount, devAccount } from '../stack/devAccounts.ts';
-import { fundWallets, sweepWallets, validateWallets, type FundWalletsParameters, type FundingProgress } from './funding.ts';
+import { fundWallets, validateWallets, type FundWalletsParameters, type FundingProgress } from './funding.ts';
+import { sweepWallets } from './sweepWallets.ts';
 import { createHdWallets, type HdWallets } from './hdWallets.ts';
 import { rpcHttp } from '../chain/rpcTransport.ts';
 

@@ -4,6 +4,7 @@
  * few seconds otherwise), phase and breaker lines where the live view does not show them, and the
  * final report.
  */
+import { BLOCKS_FILE } from '../../metrics/blocksFile.ts';
 import { RESULT_FILES } from '../../metrics/resultsWriter.ts';
 import { createLiveView, formatFinalReport, formatFlowLine, shouldUseColor, type OutputStream } from '../../report/terminal.ts';
 import type { RunReporter } from '../runReporter.ts';
@@ -60,7 +61,7 @@ export function createTerminalReporter({ out, title, flowLines, plannedFlows, du
       live.stop();
       print('');
       print(formatFinalReport(summary, { color, title }));
-      print(`\n📁 ${dir}/: ${RESULT_FILES.flows}, ${RESULT_FILES.timeseries}, ${RESULT_FILES.summary}, ${RESULT_FILES.runLog}, report.html`);
+      print(`\n📁 ${dir}/: ${RESULT_FILES.flows}, ${RESULT_FILES.timeseries}, ${BLOCKS_FILE}, ${RESULT_FILES.summary}, ${RESULT_FILES.runLog}, report.html`);
     },
     close: () => live.stop(),
   };

@@ -5,7 +5,8 @@
  * them to the personal server. Every body is validated at the door: 400 naming the field, 401 for
  * a signature that does not recover to the claimed user, 413 over the body limit, always JSON.
  * Before paying gas, `/api/relay` checks that the transaction would not revert
- * (src/chain/relayPreflight.ts): 401/409/422 naming the revert it avoided.
+ * (src/chain/relayPreflight.ts): 401/409/422 naming the revert it avoided. `GET /stats` tells
+ * the relayer pool's figures (next nonces, transactions in flight) to the harness.
  */
 import Fastify, { type FastifyError } from 'fastify';
 import { createPublicClient, type Address, type LocalAccount } from 'viem';
@@ -143,6 +144,19 @@ export async function startApiServer({
     pending: relayerPool.pending(),
     ...(preflight ? { preflight: preflight.stats() } : {}),
   }));
+
+  // The relayer pool's figures for the harness's chain timeline (src/run/openChainTimeline.ts):
+  // next nonce and in-flight count per relayer. Wei amounts as decimal strings: JSON has no bigint.
+  app.get('/stats', async () => {
+    const { relayers, spentWei, ...counts } = relayerPool.stats();
+    return {
+      relayerPool: {
+        ...counts,
+        ...(spentWei !== undefined ? { spentWei: spentWei.toString() } : {}),
+        relayers: relayers.map(({ balanceWei, ...relayer }) => ({ ...relayer, ...(balanceWei !== undefined ? { balanceWei: balanceWei.toString() } : {}) })),
+      },
+    };
+  });
 
   registerRelayRoutes(app, { chainId, permissionsAddress, relayerPool, relayResponse, grantStorage, preflight, signerRecovery, chain, log });
   registerTrustedServerRoutes(app, { chainId, appAccount, personalServer, psBase, personalServerTimeoutMs });

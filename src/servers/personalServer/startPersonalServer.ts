@@ -4,8 +4,9 @@
  * file before answering 202, then run an inference backend in the background.
  *
  * Routes: `GET /identity?address=`, `POST /operations`, `GET /operations/:id`,
- * `POST /operations/:id/cancel`, and `GET /health` for the stack's readiness check. Every error is
- * the FastAPI-shaped body `{ detail: { kind, detail, error_code, field } }`.
+ * `POST /operations/:id/cancel`, `GET /health` for the stack's readiness check and `GET /stats`
+ * (its queue: operations being prepared and running, for the harness's chain timeline; not a
+ * route of the real server). Every error is the FastAPI-shaped body `{ detail: { kind, detail, error_code, field } }`.
  */
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { getAddress, type Address } from 'viem';
@@ -63,6 +64,8 @@ export interface StartPersonalServerParameters {
 }
 
 export interface PersonalServerStats {
+  /** Work in progress: `POST /operations` requests being prepared (before their 202), and operations accepted and not finished. */
+  queue: { preparing: number; running: number };
   requests: { identity: number; createOperation: number; getOperation: number; cancelOperation: number };
   /** Error answers by `error_code`. */
   errors: Partial<Record<PersonalServerErrorCode, number>>;
@@ -137,6 +140,7 @@ export async function startPersonalServer({
   const requests = { identity: 0, createOperation: 0, getOperation: 0, cancelOperation: 0 };
   const errors: Partial<Record<PersonalServerErrorCode, number>> = {};
   const running = new Set<Promise<void>>();
+  let preparing = 0;
 
   function limit(limiter: FixedWindowLimiter | undefined, keys: readonly string[]): void {
     if (!limiter) return;
@@ -153,6 +157,10 @@ export async function startPersonalServer({
   }
 
   let closed = false;
+  const stats = (): PersonalServerStats => {
+    const operations = store.stats();
+    return { queue: { preparing, running: operations.live }, requests: { ...requests }, errors: { ...errors }, operations, identityCache: identities.stats() };
+  };
 
   function runInference(id: string, input: InferenceInput, signal: AbortSignal): void {
     // A request that was mid-way when stop() began must not leave inference running behind it.
@@ -197,6 +205,7 @@ export async function startPersonalServer({
   );
 
   app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/stats', async (): Promise<PersonalServerStats> => stats());
 
   app.get<{ Querystring: { address?: unknown } }>('/identity', async (request): Promise<IdentityResponse> => {
     requests.identity++;
@@ -232,7 +241,13 @@ export async function startPersonalServer({
       });
     }
     const t0 = performance.now();
-    const prepared = await prepareOperation(ctx, parsed);
+    preparing++;
+    let prepared: Awaited<ReturnType<typeof prepareOperation>>;
+    try {
+      prepared = await prepareOperation(ctx, parsed);
+    } finally {
+      preparing--;
+    }
     const created = store.create();
     if (!created) {
       throw new PersonalServerError('Too many operations in flight; try again shortly', { status: 503, errorCode: 'OPERATION_ERROR', retryAfterSeconds: 1 });
@@ -294,6 +309,6 @@ export async function startPersonalServer({
       })();
       return stopping;
     },
-    stats: () => ({ requests: { ...requests }, errors: { ...errors }, operations: store.stats(), identityCache: identities.stats() }),
+    stats,
   };
 }
