@@ -22,10 +22,12 @@ describe('vana-load memory', () => {
     writeFileSync(join(dir, 'timeseries.jsonl'), Array.from({ length: 120 }, (_, s) => JSON.stringify(sample(s, 100e6 + s * 10_000))).join('\n') + '\n');
     const lines: string[] = [];
     const trend = await runMemoryCommand({ dir, bucketS: 60, warmupS: 0, print: (l) => lines.push(l) });
-    expect(lines).toHaveLength(5);
+    expect(lines).toHaveLength(6);
     expect(lines[2]).toMatch(/^\s+0m\s+590\s+50\s+300\s+301\s+100$/);
     // 10 kB a second at 10 flows a second: 1 MB per 1000 flows.
     expect(lines[4]).toBe('slope after 0 s, per 1000 flows completed: RSS +1.00 MB, heap +1.00 MB');
+    // In flight never moves here, so only the per-finished-flow term can be fitted.
+    expect(lines[5]).toBe('fit after 0 s, memory = base + a × in flight + b × completed: per flow in flight RSS n/a, heap n/a; per finished flow RSS +1000 B, heap +1000 B');
     expect(trend.buckets).toHaveLength(2);
   });
 

@@ -30,11 +30,17 @@ export interface BlockWatcherStats {
   errors: number;
 }
 
+/** Longest the last read on stop may take: a chain that is gone must not hold the run's end. */
+export const FINAL_POLL_MS = 2_000;
+
 export interface BlockWatcher {
   /** Newest block read; null before the first. */
   head(): number | null;
   stats(): BlockWatcherStats;
-  /** Stops polling and waits for a poll under way. Safe to call twice. */
+  /**
+   * Stops polling: waits for a poll under way, then reads once more up to the head (at most
+   * {@link FINAL_POLL_MS}), so the blocks of flows that just ended are read. Safe to call twice.
+   */
   stop(): Promise<void>;
 }
 
@@ -127,6 +133,9 @@ export function startBlockWatcher(client: PublicClient, { logger, pollIntervalMs
         stopped = true;
         clearTimeout(timer);
         await polling.catch(() => {});
+        let bound: NodeJS.Timeout | undefined;
+        await Promise.race([poll(), new Promise<void>((resolve) => (bound = setTimeout(resolve, FINAL_POLL_MS)))]).catch(() => {});
+        clearTimeout(bound);
       })()),
   };
 }

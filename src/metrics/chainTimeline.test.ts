@@ -65,6 +65,18 @@ describe('startBlockWatcher', () => {
     }
   });
 
+  it('reads on stop the blocks mined since its last poll, so the block of a flow that just ended is not lost', async () => {
+    const blocks: BlockRecord[] = [];
+    const watcher = startBlockWatcher(client, { logger: silentLogger(), pollIntervalMs: 60_000, onBlock: (b) => blocks.push(b) });
+    const start = await until('the head', () => watcher.head() ?? undefined);
+    await rpc('anvil_mine', ['0x2']); // the next poll is a minute away
+    await watcher.stop();
+    expect(blocks.map((b) => b.number)).toEqual([start, start + 1, start + 2]);
+    await rpc('evm_mine');
+    await watcher.stop(); // stopped: no more reads
+    expect(blocks).toHaveLength(3);
+  });
+
   it('error: refuses a poll interval or catch-up bound that is not positive', () => {
     expect(() => startBlockWatcher(client, { logger: silentLogger(), pollIntervalMs: 0, onBlock: () => {} })).toThrow('Expected pollIntervalMs > 0, got 0');
     expect(() => startBlockWatcher(client, { logger: silentLogger(), maxBlocksPerPoll: 0, onBlock: () => {} })).toThrow('Expected maxBlocksPerPoll >= 1, got 0');

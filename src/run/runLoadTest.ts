@@ -222,7 +222,7 @@ export async function runLoadTest(params: RunLoadTestParameters): Promise<RunLoa
     } finally {
       await sampler.stop();
       stopBurn?.();
-      await chain.close(); // blocks.jsonl ends with the last sample's blocks
+      await chain.close(); // blocks.jsonl ends with the head at the end: every flow's block is in it
     }
     const endedAt = Date.now();
     await funding?.worker.stop();
