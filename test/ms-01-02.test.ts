@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../src/util/freePort.ts';
+import { unreachableRemote } from './fixtures/unreachableRemote.ts';
 
 // The milestone scripts as a user runs them: real processes, real stack, exit codes checked.
 function run(script: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
@@ -33,17 +33,8 @@ describe('MS-02 single flow', () => {
   });
 
   it('error: exits 3 with a clear message when the remote target is unreachable', async () => {
-    const port = await freePort();
-    const closed = `http://127.0.0.1:${port}`;
-    const { code, out } = await run('milestones/ms-02/test-single-e2e.ts', ['--target', 'remote'], {
-      VANA_RPC_URLS: closed,
-      VANA_PERMISSIONS_ADDRESS: '0xD54523048AdD05b4d734aFaE7C68324Ebb7373eF',
-      VANA_GRANTEE_ID: '1',
-      VANA_PERSONAL_SERVER_URL: closed,
-      VANA_STORAGE_URL: closed,
-      VANA_API_URL: closed,
-      VANA_MNEMONIC: 'test test test test test test test test test test test junk',
-    });
+    const { closed, env } = await unreachableRemote();
+    const { code, out } = await run('milestones/ms-02/test-single-e2e.ts', ['--target', 'remote'], env);
     expect(out).toContain(`cannot reach RPC ${closed}`);
     expect(out).not.toContain('test junk');
     expect(code).toBe(3);

@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FlowResult } from '../src/flow.ts';
 import type { RunSummary } from '../src/metrics/types.ts';
-import { freePort } from '../src/util/freePort.ts';
 import { isProcessRunning } from '../src/util/processAlive.ts';
 import { TSX_LOADER_URL } from '../src/util/tsxLoader.ts';
 import { descendants } from './fixtures/descendants.ts';
+import { unreachableRemote } from './fixtures/unreachableRemote.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MS06 = join(ROOT, 'milestones/ms-06/test-resilience.ts');
@@ -149,19 +149,7 @@ describe('MS-06 resilience', () => {
   }, 60_000);
 
   describe('a remote target', () => {
-    const remoteEnv = async (): Promise<Record<string, string>> => {
-      const closed = `http://127.0.0.1:${await freePort()}`;
-      return {
-        VANA_TARGET: 'remote',
-        VANA_RPC_URLS: closed,
-        VANA_PERMISSIONS_ADDRESS: '0xD54523048AdD05b4d734aFaE7C68324Ebb7373eF',
-        VANA_GRANTEE_ID: '1',
-        VANA_PERSONAL_SERVER_URL: closed,
-        VANA_STORAGE_URL: closed,
-        VANA_API_URL: closed,
-        VANA_MNEMONIC: 'test test test test test test test test test test test junk',
-      };
-    };
+    const remoteEnv = async (): Promise<Record<string, string>> => ({ VANA_TARGET: 'remote', ...(await unreachableRemote()).env });
 
     it('error: refuses a process fault with exit 2, naming it', async () => {
       const { code, out } = await runMs06(['--fault', 'rpc:chain_pause,from=1s,until=2s'], await remoteEnv());
