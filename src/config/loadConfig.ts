@@ -44,6 +44,9 @@ interface RawValue {
 /** Which layer a config value came from. */
 export type ConfigSource = 'flag' | 'environment' | 'env_file' | 'preset' | 'caller' | 'default';
 
+/** Whether the user set a value (a flag, the environment, `.env` or a preset), not a default of ours or of the caller. */
+export const isUserGiven = (source: ConfigSource): boolean => source !== 'default' && source !== 'caller';
+
 /** A loaded config and, per field, the layer its value came from. */
 export interface LoadedConfig {
   config: Readonly<VanaLoadConfig>;
@@ -251,7 +254,7 @@ function formatted(key: ConfigKey, value: unknown): string {
 }
 
 function checkConsistency(config: VanaLoadConfig, sources: Readonly<Record<ConfigKey, ConfigSource>>): void {
-  const given = (key: ConfigKey) => sources[key] !== 'default' && sources[key] !== 'caller';
+  const given = (key: ConfigKey) => isUserGiven(sources[key]);
   const { chain, load, retry, stack, target, timeouts, wallets } = config;
   if (target.kind === 'remote' && isKnownMainnet(chain.chainId) && !wallets.allowMainnet) {
     throw conflict(

@@ -8,7 +8,7 @@
  */
 import { durationFlag, intFlag } from '../cli/flagParsers.ts';
 import { formatDuration } from '../util/format.ts';
-import type { ConfigSource } from '../config/loadConfig.ts';
+import { isUserGiven, type ConfigSource } from '../config/loadConfig.ts';
 import type { ConfigKey, VanaLoadConfig } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
 import type { ClosedLoadModel } from '../load/types.ts';
@@ -29,16 +29,14 @@ export function defaultStaggerWindowMs(users: number): number {
   return Math.min(10_000, users * 200);
 }
 
-const userSet = (source: ConfigSource) => source !== 'default' && source !== 'caller';
-
 /**
  * The number of concurrent users: `--concurrent`, else whichever of concurrency and users the user
  * set (both set and different is an error), else the README's 25.
  */
 export function ms03Users(config: Readonly<VanaLoadConfig>, sources: Readonly<Record<ConfigKey, ConfigSource>>, concurrent: number | undefined): number {
   if (concurrent !== undefined) return concurrent;
-  const concurrencySet = userSet(sources['load.concurrency']);
-  const usersSet = userSet(sources['load.users']);
+  const concurrencySet = isUserGiven(sources['load.concurrency']);
+  const usersSet = isUserGiven(sources['load.users']);
   if (concurrencySet && usersSet && config.load.concurrency !== config.load.users) {
     throw new ConfigError(`MS-03 runs one user per concurrent slot, but VANA_CONCURRENCY (--concurrency) is ${config.load.concurrency} and VANA_USERS (--users) is ${config.load.users}`, {
       code: 'MS03_USERS_MISMATCH',
@@ -73,7 +71,7 @@ export const ms03 = defineMilestone<Ms03Options>({
   }),
   model: ({ config, sources, own }): ClosedLoadModel => {
     const users = ms03Users(config, sources, own.concurrent);
-    const durationMs = userSet(sources['load.durationMs']) ? config.load.durationMs : undefined;
+    const durationMs = isUserGiven(sources['load.durationMs']) ? config.load.durationMs : undefined;
     const staggerMs = own.staggeredStart === true ? defaultStaggerWindowMs(users) : config.load.staggerStartMs;
     return {
       kind: 'closed',

@@ -14,7 +14,7 @@
  * Per-phase figures, errors by step and class, retries and breaker counts are in the report.
  */
 import { durationFlag, durationMs, intFlag } from '../cli/flagParsers.ts';
-import type { ConfigSource } from '../config/loadConfig.ts';
+import { isUserGiven, type ConfigSource } from '../config/loadConfig.ts';
 import type { ConfigKey, VanaLoadConfig } from '../config/schema.ts';
 import type { LoadModel, LoadPhase } from '../load/types.ts';
 import { formatDuration } from '../util/format.ts';
@@ -29,12 +29,10 @@ interface Ms04Options {
 /** The README's defaults. */
 export const MS04_DEFAULTS = { users: 200, concurrency: 20, rampUpMs: 5_000, sustainMs: 5_000, rampDownMs: 5_000, maxInFlight: 100 } as const;
 
-const userSet = (source: ConfigSource) => source !== 'default' && source !== 'caller';
-
 /** The load model of MS-04's config and flags; exported for tests. */
 export function ms04Model(load: Readonly<VanaLoadConfig['load']>, sources: Readonly<Record<ConfigKey, ConfigSource>>, own: Ms04Options): LoadModel {
   if (own.batchSize !== undefined) return { kind: 'batched', users: load.users, batchSize: own.batchSize, delayMs: durationMs(own.delay) };
-  const byRate = userSet(sources['load.rate']);
+  const byRate = isUserGiven(sources['load.rate']);
   const unit: LoadPhase['unit'] = byRate ? 'rate' : 'users';
   const peak = byRate ? load.rate : load.concurrency;
   return {

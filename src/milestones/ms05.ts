@@ -7,6 +7,7 @@
  * funding transactions in flight, and its request → funded latency is a threshold.
  */
 import { intFlag } from '../cli/flagParsers.ts';
+import { isUserGiven } from '../config/loadConfig.ts';
 import type { PoissonLoadModel } from '../load/types.ts';
 import { defineMilestone, runMilestone } from './defineMilestone.ts';
 import { MILESTONE_THRESHOLDS } from './thresholds.ts';
@@ -35,8 +36,6 @@ export const MS05_MAX_IN_FLIGHT = 200;
  */
 export const MS05_S2K_COUNT_BYTE = 96;
 
-const given = (source: string) => source !== 'default' && source !== 'caller';
-
 export const ms05 = defineMilestone<Ms05Options>({
   id: 'ms-05',
   command: 'test-streaming-load',
@@ -64,7 +63,7 @@ export const ms05 = defineMilestone<Ms05Options>({
     kind: 'poisson',
     rate: config.load.rate,
     users: config.load.users,
-    ...(given(sources['load.durationMs']) ? { durationMs: config.load.durationMs } : {}),
+    ...(isUserGiven(sources['load.durationMs']) ? { durationMs: config.load.durationMs } : {}),
     maxInFlight: config.load.maxInFlight,
     ...(config.load.seed !== undefined ? { seed: config.load.seed } : {}),
   }),
