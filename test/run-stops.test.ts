@@ -67,7 +67,8 @@ describe('a run stops with exit 3 when its infrastructure goes away', () => {
     let anvil: { pid: number } | undefined;
     const deadline = Date.now() + 60_000;
     while (!anvil && Date.now() < deadline) {
-      if (/Launching/.test(run.output())) anvil = descendants(run.child.pid!).find((p) => p.name === 'anvil');
+      // The anvil that mines: it forks the empty upstream anvil (src/stack/localChain.ts).
+      if (/Launching/.test(run.output())) anvil = descendants(run.child.pid!).find((p) => p.name === 'anvil' && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('--fork-url'));
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(anvil, run.output()).toBeDefined();

@@ -554,6 +554,14 @@ export const CONFIG_SCHEMA = {
       parser: integer(30_000_000, 2_000_000_000),
       default: 100_000_000,
     }),
+    stateRoot: field({
+      env: 'VANA_STACK_STATE_ROOT',
+      flag: '--state-root',
+      description:
+        "Local stack: let anvil compute each block's state root. Anvil 1.7.1 rebuilds the whole state trie per block (~1.5 µs per storage slot, ~38 slots per flow), so a long run slows its own chain down. Off: the chain is a fork of an empty anvil, whose blocks carry a zero state root at a flat cost.",
+      parser: boolean(),
+      default: false,
+    }),
     chainId: field({
       env: 'VANA_STACK_CHAIN_ID',
       flag: '--stack-chain-id',

@@ -63,7 +63,7 @@ export async function openRunEnvironment({ config, model, logger, retry, interru
   );
   // An attached stack has its own settings, unknown here.
   const advice = env.stack?.owned
-    ? localChainAdvice({ flows: expectedFlows(model), peakRate: peakArrivalRate(model), blockTimeSeconds: config.chain.blockTimeSeconds, blockGasLimit: config.stack.blockGasLimit })
+    ? localChainAdvice({ flows: expectedFlows(model), peakRate: peakArrivalRate(model), blockTimeSeconds: config.chain.blockTimeSeconds, blockGasLimit: config.stack.blockGasLimit, stateRoot: config.stack.stateRoot })
     : [];
   for (const line of advice) {
     notice(`⚠️  ${line}`);

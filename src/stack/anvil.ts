@@ -76,6 +76,8 @@ export interface Anvil {
   port: number;
   /** The anvil process itself (not a wrapper), for resource sampling. */
   pid: number;
+  /** The empty anvil this one forks, when it runs without a state root (src/stack/localChain.ts). */
+  upstreamPid?: number;
   chainId: number;
   /** Stops anvil and its watchdog; resolves once both exited. Safe to call twice. */
   stop(): Promise<void>;

@@ -1,8 +1,9 @@
 /**
- * Warnings for a run the local chain will not carry as configured. Anvil 1.7.1 rebuilds the whole
- * state trie for every block (src/stack/anvil.ts), so each flow on chain makes every later block
- * dearer; a long run at 0.2 s blocks ends with anvil mining back to back and every read waiting
- * behind it. The run still happens: the advice says what to change, with the figures behind it.
+ * Warnings for a run the local chain will not carry as configured. With `--state-root`, anvil
+ * 1.7.1 rebuilds the whole state trie for every block (src/stack/localChain.ts), so each flow on
+ * chain makes every later block dearer; a long run at 0.2 s blocks ends with anvil mining back to
+ * back and every read waiting behind it. Without it (the default) only the gas limit can be short.
+ * The run still happens: the advice says what to change, with the figures behind it.
  */
 
 /**
@@ -29,14 +30,16 @@ export interface ChainAdviceInput {
   /** 0 = automine. */
   blockTimeSeconds: number;
   blockGasLimit: number;
+  /** Whether anvil computes a state root per block (`--state-root`). */
+  stateRoot: boolean;
 }
 
 /** Lines to print before the run; empty when the chain should carry it. */
-export function localChainAdvice({ flows, peakRate, blockTimeSeconds, blockGasLimit }: ChainAdviceInput): string[] {
+export function localChainAdvice({ flows, peakRate, blockTimeSeconds, blockGasLimit, stateRoot }: ChainAdviceInput): string[] {
   const advice: string[] = [];
   const endBlockMs = flows === undefined ? 0 : (flows * STATE_ROOT_MS_PER_1000_FLOWS) / 1000;
   let blockTime = blockTimeSeconds;
-  if (flows !== undefined) {
+  if (flows !== undefined && stateRoot) {
     const tooSlow =
       blockTimeSeconds > 0
         ? endBlockMs > MINING_SHARE * blockTimeSeconds * 1000
@@ -46,7 +49,7 @@ export function localChainAdvice({ flows, peakRate, blockTimeSeconds, blockGasLi
       advice.push(
         `${flows} flows leave anvil ~${(endBlockMs / 1000).toFixed(1)} s of work per block by the end (it rebuilds the whole state trie each block), ` +
           `more than ${blockTimeSeconds > 0 ? `${Math.round(MINING_SHARE * 100)} % of the ${blockTimeSeconds} s block time` : 'automine can give at this rate'}: ` +
-          `reads will wait behind mining. Consider --block-time ${blockTime}.`,
+          `reads will wait behind mining. Consider --block-time ${blockTime}, or leave out --state-root.`,
       );
     }
   }

@@ -32,7 +32,8 @@ const manifestSchema = z.object({
     dataPortabilityPermissions: address,
     batchFunder: address,
   }),
-  pids: z.object({ stack: z.number().int(), anvil: z.number().int() }),
+  /** `anvil` mines; `anvilUpstream` is the empty anvil it forks when it computes no state root (src/stack/localChain.ts). */
+  pids: z.object({ stack: z.number().int(), anvil: z.number().int(), anvilUpstream: z.number().int().optional() }),
   /** Addresses of the stack's accounts (never keys). */
   accounts: z.object({ deployer: address, app: address, relayers: z.array(address) }),
 });

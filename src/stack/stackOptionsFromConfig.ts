@@ -14,6 +14,7 @@ export function stackOptionsFromConfig(config: Pick<VanaLoadConfig, 'chain' | 's
   return {
     blockTime: config.chain.blockTimeSeconds,
     blockGasLimit: s.blockGasLimit,
+    stateRoot: s.stateRoot,
     chainId: s.chainId,
     storage: s.storage,
     relayResponse: s.relayResponse,

@@ -6,7 +6,7 @@ import { silentLogger } from '../logger.ts';
 import { createLocalStorageProvider } from '../storage/localStorageProvider.ts';
 import { createS3StorageProvider } from '../storage/s3StorageProvider.ts';
 import type { StorageProvider } from '../storage/StorageProvider.ts';
-import { startAnvil } from './anvil.ts';
+import { startLocalChain } from './localChain.ts';
 import { deployContracts, discoverContracts, registerGrantee } from './deployContracts.ts';
 import { appAccount, deployerAccount, relayerAccount, LOCAL_SERVER_MNEMONIC } from './devAccounts.ts';
 import { startS3Server } from '../servers/storage/s3Server.ts';
@@ -42,6 +42,12 @@ export interface LocalStackOptions {
    * rate × block time × 1.26M gas (a user's first flow).
    */
   blockGasLimit?: number;
+  /**
+   * Let anvil compute every block's state root (a plain anvil: its cost per block grows with the
+   * chain's storage, see src/stack/localChain.ts). Default false: the chain is a fork of an empty
+   * anvil, whose blocks carry a zero state root and cost the same at the end of a run as at its start.
+   */
+  stateRoot?: boolean;
   relayerCount?: number;
   /**
    * Keys of the API server's relayers, as a deployment is given them (secrets). Default:
@@ -107,6 +113,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     personalServerPort = 0,
     blockTime = DEFAULT_BLOCK_TIME_SECONDS,
     blockGasLimit = DEFAULT_BLOCK_GAS_LIMIT,
+    stateRoot = false,
     relayerCount = 4,
     relayerKeys,
     appKey,
@@ -145,11 +152,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (forkUrl !== undefined && forkPermissionsAddress === undefined) {
       throw new ConfigError('A fork needs the Permissions contract of the forked chain: VANA_PERMISSIONS_ADDRESS (--permissions-address)', { code: 'CONFIG_MISSING' });
     }
-    const anvil = await startAnvil({
+    const anvil = await startLocalChain({
       host,
       port: anvilPort,
       chainId,
       gasLimit: BigInt(blockGasLimit),
+      stateRoot,
       ...(blockTime > 0 ? { blockTime } : {}),
       // Forking reads the chain over the network: a slower start.
       ...(forkUrl !== undefined ? { forkUrl, startTimeoutMs: 120_000 } : {}),
@@ -256,7 +264,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       personalServerUrl,
       granteeId: granteeId.toString(),
       contracts,
-      pids: { stack: process.pid, anvil: anvil.pid },
+      pids: { stack: process.pid, anvil: anvil.pid, ...(anvil.upstreamPid !== undefined ? { anvilUpstream: anvil.upstreamPid } : {}) },
       accounts: { deployer: deployer.address, app: app.address, relayers: relayers.map((r) => r.address) },
     };
     logger.info({ ms: Math.round(performance.now() - t0) }, 'stack ready');
