@@ -9,7 +9,7 @@ const benches: Record<string, { script: string; about: string }> = {
   flow: { script: './bench-flow.ts', about: 'one flow at a time: per-step and e2e p50/p95, harness CPU ms per flow' },
   funding: { script: './bench-funding.ts', about: 'time to generate, fund (BatchFunder), validate and sweep N wallets on the local stack' },
   scheduler: { script: './bench-scheduler.ts', about: 'poisson scheduler: arrival-time lag and harness CPU at several rates, with a stand-in flow' },
-  'chain-state': { script: './bench-chain-state.ts', about: "anvil CPU per block as the chain's storage grows (why long runs need long blocks)" },
+  'chain-state': { script: './bench-chain-state.ts', about: "anvil CPU per block as the chain's storage grows, with a state root (--state-root) and without (the default)" },
   capacity: { script: './bench-capacity.ts', about: 'highest poisson flows/s within an SLO on one local stack (step up, then bisect); per-step p95, CPU by process' },
 };
 

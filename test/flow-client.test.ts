@@ -2,15 +2,20 @@ import { createHash } from 'node:crypto';
 import { getEventListeners, setMaxListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/loadConfig.ts';
-import { InfrastructureError } from '../src/errors.ts';
+import { InfrastructureError, VanaLoadError } from '../src/errors.ts';
 import { openFlowEnvironment, type FlowEnvironment } from '../src/run/flowEnvironment.ts';
 import { generateUserData } from '../src/client/syntheticData.ts';
 import { freePort } from '../src/util/freePort.ts';
 import { deployerAccount } from '../src/stack/devAccounts.ts';
 import { VanaLoadTestClient } from '../src/client/VanaLoadTestClient.ts';
-import { createWalletClient, parseEther } from 'viem';
+import { createWalletClient, parseEther, type Hash } from 'viem';
+import { dataPortabilityPermissionsAbi } from '../src/protocol/abis.ts';
+import { normalizeSignatureV } from '../src/protocol/signature.ts';
+import type { FlowRelay } from '../src/client/relay/flowRelay.ts';
 import { rpcHttp } from '../src/chain/rpcTransport.ts';
 import { createDirectRelay } from '../src/client/relay/directRelay.ts';
+import type { FlowInference } from '../src/client/inference/flowInference.ts';
+import { withRetry } from '../src/util/retry.ts';
 
 /**
  * Signals made by `AbortSignal.any()` over `signal` (Node keeps them in an internal set; on Node 20
@@ -96,6 +101,95 @@ describe('VanaLoadTestClient on the local stack', () => {
     const tx = await env.publicClient.getTransaction({ hash: result.txHash! });
     expect(tx.from.toLowerCase()).toBe(user.address.toLowerCase());
     expect(await env.publicClient.getBalance({ address: user.address })).toBeLessThan(before);
+  });
+
+  it('asks again after an inference poll that failed on the way (a read), counting the retry; a 4xx poll still fails the flow', async () => {
+    const m = env.stack!.manifest;
+    const failingPolls = (errorClass: 'network' | 'http_4xx', times: number): FlowInference => {
+      let left = times;
+      return {
+        mode: env.inference.mode,
+        submit: (permissionId, ctx) => env.inference.submit(permissionId, ctx),
+        poll: async (operationId, ctx) => {
+          if (left-- > 0) throw new VanaLoadError(`poll failed (${errorClass})`, { code: 'POLL_FAILED', errorClass });
+          return await env.inference.poll(operationId, ctx);
+        },
+      };
+    };
+    const clientWith = (inference: FlowInference) =>
+      VanaLoadTestClient.create({
+        chainId: env.chainId,
+        publicClient: env.publicClient,
+        receiptWatcher: env.receiptWatcher,
+        permissionsAddress: m.contracts.dataPortabilityPermissions,
+        granteeId: BigInt(m.granteeId),
+        storage: env.storage,
+        relay: env.relay,
+        inference,
+        retry: (step, fn, onRetry) => withRetry(fn, { step, maxAttempts: 3, baseDelayMs: 10, onRetry }),
+      });
+    const recovered = await (await clientWith(failingPolls('network', 2))).executeDataPortabilityFlow({ n: 3 }, PROMPT, 'test', env.personalServerUrl, { account: env.wallets.account(8) });
+    expect(recovered.error).toBeUndefined();
+    expect(recovered.retries).toBe(2);
+
+    const refused = await (await clientWith(failingPolls('http_4xx', 1))).executeDataPortabilityFlow({ n: 4 }, PROMPT, 'test', env.personalServerUrl, { account: env.wallets.account(9) });
+    expect(refused.error).toMatchObject({ step: 'inference_wait', errorClass: 'http_4xx', code: 'POLL_FAILED' });
+    expect(refused.retries).toBe(0);
+  });
+
+  it('a relay asked again after a timeout whose repeat is refused or reverts (a relayer that does not know repeats) finds the permission its first attempt landed', async () => {
+    const m = env.stack!.manifest;
+    const transport = rpcHttp(m.rpcUrl);
+    // Attempt 1 lands through the API server but "times out"; attempt 2 sends the same signed
+    // request again as a relayer without dedup would: simulated first (refused) or sent blind (reverts).
+    const repeatingRelay = (resend: 'simulated' | 'blind', landed: Hash[]): FlowRelay => {
+      let attempts = 0;
+      return {
+        mode: 'api',
+        retryable: true,
+        async submit(request, ctx) {
+          if (++attempts === 1) {
+            const first = await env.relay.submit(request, ctx);
+            if (first.kind === 'pending') throw new Error('expected a submitted answer');
+            landed.push(first.hash);
+            await env.receiptWatcher.waitForReceipt(first.hash, { timeoutMs: 10_000 });
+            throw new VanaLoadError('relay timed out', { code: 'RELAY_TIMEOUT', errorClass: 'timeout' });
+          }
+          const hash = await createWalletClient({ account: ctx.account, transport }).writeContract({
+            chain: null,
+            address: m.contracts.dataPortabilityPermissions,
+            abi: dataPortabilityPermissionsAbi,
+            functionName: 'addServerFilesAndPermissions',
+            args: [request.typedData.message, normalizeSignatureV(request.signature)],
+            ...(resend === 'blind' ? { gas: 3_000_000n } : {}),
+          });
+          return { kind: 'submitted', hash };
+        },
+        awaitOperation: (id, ctx) => env.relay.awaitOperation(id, ctx),
+        close: async () => {},
+      };
+    };
+    const funder = createWalletClient({ account: deployerAccount(), transport });
+    for (const [i, resend] of [[10, 'simulated'], [11, 'blind']] as const) {
+      const user = env.wallets.account(i);
+      await env.receiptWatcher.waitForReceipt(await funder.sendTransaction({ chain: null, to: user.address, value: parseEther('1') }), { timeoutMs: 10_000 });
+      const landed: Hash[] = [];
+      const client = await VanaLoadTestClient.create({
+        chainId: env.chainId,
+        publicClient: env.publicClient,
+        receiptWatcher: env.receiptWatcher,
+        permissionsAddress: m.contracts.dataPortabilityPermissions,
+        granteeId: BigInt(m.granteeId),
+        storage: env.storage,
+        relay: repeatingRelay(resend, landed),
+        inference: env.inference,
+        retry: (step, fn, onRetry) => withRetry(fn, { step, maxAttempts: 3, baseDelayMs: 10, onRetry }),
+      });
+      const result = await client.executeDataPortabilityFlow({ n: i }, PROMPT, 'test', env.personalServerUrl, { account: user });
+      expect(result.error, resend).toBeUndefined();
+      expect(result.retries, resend).toBe(1);
+      expect(result.txHash, resend).toBe(landed[0]);
+    }
   });
 
   it('error: a flow whose server URL is wrong fails at identity with a network class, and does not throw', async () => {

@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import {
   BaseError,
-  ContractFunctionRevertedError,
   parseEventLogs,
   type Address,
   type Hash,
@@ -17,7 +16,7 @@ import {
 } from 'viem';
 import type { Logger } from 'pino';
 import { InfrastructureError, VanaLoadError } from '../errors.ts';
-import { type ErrorClass, type StepName } from '../flow.ts';
+import { type StepName } from '../flow.ts';
 import { silentLogger } from '../logger.ts';
 import { dataPortabilityGranteesAbi, dataPortabilityPermissionsAbi } from '../protocol/abis.ts';
 import { eciesEncrypt } from '../protocol/ecies.ts';
@@ -32,8 +31,10 @@ import type { ReceiptWatcher } from '../chain/receiptWatcher.ts';
 import type { StorageProvider } from '../storage/StorageProvider.ts';
 import { httpJson } from './httpJson.ts';
 import type { FlowInference } from './inference/flowInference.ts';
-import type { FlowRelay, RelayMode } from './relay/flowRelay.ts';
+import type { FlowRelay, RelayMode, RelayOutcome } from './relay/flowRelay.ts';
 import type { DataSize, FlowError, FlowResult } from '../flow.ts';
+import { flowError, toFlowError } from './flowErrors.ts';
+import { findLandedPermission } from './relay/landedPermission.ts';
 import { sleepUnlessAborted, startDeadline } from '../util/deadlineSignal.ts';
 
 export interface FlowTimeouts {
@@ -104,38 +105,6 @@ interface InferenceResultFields {
 
 function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-function flowError(step: StepName, errorClass: ErrorClass, code: string, message: string): VanaLoadError {
-  return new VanaLoadError(message, { code, errorClass, step });
-}
-
-/** Classifies an error thrown in `step` (ours keep their class; viem's are read). */
-export function toFlowError(err: unknown, step: StepName): FlowError {
-  if (err instanceof VanaLoadError) {
-    const status = (err as { httpStatus?: unknown }).httpStatus;
-    return {
-      step: err.step ?? step,
-      errorClass: err.errorClass,
-      code: err.code,
-      message: err.shortMessage.split('\n')[0]!.slice(0, 300),
-      ...(typeof status === 'number' ? { httpStatus: status } : {}),
-    };
-  }
-  if (err instanceof BaseError) {
-    const text = `${err.shortMessage} ${err.details ?? ''}`.toLowerCase();
-    const revert = err.walk((e) => e instanceof ContractFunctionRevertedError);
-    let errorClass: ErrorClass = 'other';
-    if (revert) errorClass = 'revert';
-    else if (/nonce too low|nonce too high|invalid nonce|nonce has already been used/.test(text)) errorClass = 'nonce';
-    else if (/underpriced|fee too low|max fee per gas less than block base fee/.test(text)) errorClass = 'underpriced';
-    else if (/timed? ?out|timeout/.test(text)) errorClass = 'timeout';
-    else if (/fetch failed|econnrefused|econnreset|socket|network/.test(text)) errorClass = 'network';
-    else if (/revert/.test(text)) errorClass = 'revert';
-    return { step, errorClass, code: err.name, message: err.shortMessage.slice(0, 300) };
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  return { step, errorClass: 'other', code: err instanceof Error ? err.name : 'UNKNOWN', message: message.split('\n')[0]!.slice(0, 300) };
 }
 
 export class VanaLoadTestClient {
@@ -300,9 +269,27 @@ export class VanaLoadTestClient {
         return await signRelayRequest({ account, chainId: this.chainId, permissionsAddress: this.contracts.permissions, message });
       });
       const relay = this.params.relay;
-      // A relay that timed out may have submitted; only the api relay (whose server answers a
-      // repeated request with the first hash) is asked again.
-      const outcome = await step('relay', async () => relay.submit(request, { account, signal }), relay.retryable);
+      // A relay that timed out may have submitted; only the api relay is asked again. If a repeat
+      // fails, the first attempt may have landed all the same (src/client/relay/landedPermission.ts).
+      let relayAttempts = 0;
+      const landedEarlier = async (): Promise<Hash | undefined> =>
+        relayAttempts > 1
+          ? await findLandedPermission({ publicClient: this.params.publicClient, permissionsAddress: this.contracts.permissions, user: account.address, granteeId: this.params.granteeId, grant: grantUrl })
+          : undefined;
+      const outcome = await step(
+        'relay',
+        async (): Promise<RelayOutcome> => {
+          relayAttempts++;
+          try {
+            return await relay.submit(request, { account, signal });
+          } catch (err) {
+            const hash = await landedEarlier();
+            if (hash === undefined) throw err;
+            return { kind: 'confirmed', hash };
+          }
+        },
+        relay.retryable,
+      );
       if (outcome.kind !== 'pending') result.txHash = outcome.hash;
       const permissionId = await step(
         'confirm',
@@ -317,7 +304,9 @@ export class VanaLoadTestClient {
             relayed = outcome.kind === 'confirmed' ? outcome.receipt : undefined;
           }
           // A relayer's receipt spares the wait; the chain is asked otherwise.
-          const receipt = relayed ?? (await this.params.receiptWatcher.waitForReceipt(hash, { timeoutMs: this.timeouts.confirmMs, signal }));
+          let receipt = relayed ?? (await this.params.receiptWatcher.waitForReceipt(hash, { timeoutMs: this.timeouts.confirmMs, signal }));
+          const landed = receipt.status === 'success' ? undefined : await landedEarlier();
+          if (landed !== undefined) receipt = await this.params.receiptWatcher.waitForReceipt((result.txHash = landed), { timeoutMs: this.timeouts.confirmMs, signal });
           result.txBlock = Number(receipt.blockNumber);
           if (receipt.status !== 'success') throw flowError('confirm', 'revert', 'TX_REVERTED', `transaction ${hash} reverted in block ${receipt.blockNumber}`);
           const events = parseEventLogs({ abi: dataPortabilityPermissionsAbi, logs: receipt.logs as Log[], eventName: 'PermissionAdded' }).filter(
@@ -332,7 +321,7 @@ export class VanaLoadTestClient {
       result.permissionId = permissionId.toString();
       const operationId = await step('inference_submit', async () => this.params.inference.submit(permissionId, { signal }));
       result.operationId = operationId;
-      const inference = await step('inference_wait', async () => this.waitForOperation(operationId, signal), false);
+      const inference = await step('inference_wait', async () => this.waitForOperation(operationId, signal, onRetry), false);
       await step(
         'verify',
         async () => {
@@ -367,13 +356,17 @@ export class VanaLoadTestClient {
     return result;
   }
 
-  /** Polls until a final status (succeeded, failed, cancelled) or the inference deadline. */
-  private async waitForOperation(operationId: string, signal: AbortSignal): Promise<string> {
+  /**
+   * Polls until a final status (succeeded, failed, cancelled) or the inference deadline. A poll is
+   * a read, so one that fails on the way (network, timeout, 5xx, 429) is asked again under the
+   * run's retry policy; the operation's own `failed` status is final.
+   */
+  private async waitForOperation(operationId: string, signal: AbortSignal, onRetry: () => void): Promise<string> {
     const deadline = Date.now() + this.timeouts.inferenceMs;
     const maxPause = this.params.maxPollIntervalMs ?? 1_000;
     let pause = 25;
     for (;;) {
-      const { status, result } = await this.params.inference.poll(operationId, { signal });
+      const { status, result } = await this.retry('inference_wait', () => this.params.inference.poll(operationId, { signal }), onRetry);
       if (FINAL_OPERATION_STATUSES.has(status)) {
         if (status === 'succeeded') return result ?? '';
         // A failed operation is the server failing our request: counted with the 5xx class.

@@ -28,11 +28,10 @@ import { freePort } from '../util/freePort.ts';
  * the bare flag it grew 90 MB. The price is a race: a read of "latest" that a new block overtakes
  * fails with "BlockOutOfRangeError", which every client here repeats (src/chain/stateRaceRetry.ts).
  *
- * CPU is the other limit of a long run: anvil 1.7.1 rebuilds the whole state trie for every
- * block, ~1.5 µs per storage slot on this machine (`npm run bench -- chain-state`; a flow leaves
- * ~38 slots): in flows, anvil's CPU per block grew ~65 ms per 1000 flows already on chain. Long streams need long blocks (see
- * milestones/ms-05/README.md); foundry's PR #15715 (incremental state root, July 2026) is not in
- * an npm release yet.
+ * CPU: a plain anvil 1.7.1 rebuilds the whole state trie for every block, ~1.5 µs per storage
+ * slot on a 2-core machine (`npm run bench -- chain-state`; a flow leaves ~38 slots). The local
+ * stack's chain avoids that cost by forking an empty anvil (src/stack/localChain.ts); foundry's
+ * PR #15715 (incremental state root, July 2026) is not in an npm release yet.
  */
 export const ANVIL_PRUNE_HISTORY_ARGS: readonly string[] = ['--prune-history'];
 
