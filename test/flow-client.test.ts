@@ -7,8 +7,8 @@ import { openFlowEnvironment, type FlowEnvironment } from '../src/run/flowEnviro
 import { generateUserData } from '../src/client/syntheticData.ts';
 import { freePort } from '../src/util/freePort.ts';
 import { deployerAccount } from '../src/stack/devAccounts.ts';
-import { VanaLoadTestClient } from '../src/client/VanaLoadTestClient.ts';
-import { createWalletClient, parseEther, type Hash } from 'viem';
+import { VanaLoadTestClient, type StepRetry, type VanaLoadTestClientParameters } from '../src/client/VanaLoadTestClient.ts';
+import { createWalletClient, parseEther, type Address, type Hash } from 'viem';
 import { dataPortabilityPermissionsAbi } from '../src/protocol/abis.ts';
 import { normalizeSignatureV } from '../src/protocol/signature.ts';
 import type { FlowRelay } from '../src/client/relay/flowRelay.ts';
@@ -38,6 +38,29 @@ describe('VanaLoadTestClient on the local stack', () => {
   afterAll(async () => {
     await env?.close();
   });
+
+  /** A client on this stack as env.client is, with some of its parts replaced. */
+  const clientWith = (parts: Partial<Pick<VanaLoadTestClientParameters, 'relay' | 'inference' | 'retry'>>): Promise<VanaLoadTestClient> => {
+    const m = env.stack!.manifest;
+    return VanaLoadTestClient.create({
+      chainId: env.chainId,
+      publicClient: env.publicClient,
+      receiptWatcher: env.receiptWatcher,
+      permissionsAddress: m.contracts.dataPortabilityPermissions,
+      granteeId: BigInt(m.granteeId),
+      storage: env.storage,
+      relay: env.relay,
+      inference: env.inference,
+      ...parts,
+    });
+  };
+  /** Up to 3 attempts, 10 ms apart at most: the run's retry policy, fast. */
+  const quickRetry: StepRetry = (step, fn, onRetry) => withRetry(fn, { step, maxAttempts: 3, baseDelayMs: 10, onRetry });
+  /** Sends `address` 1 ETH from the deployer and waits until it is mined. */
+  const fundUser = async (address: Address): Promise<void> => {
+    const funder = createWalletClient({ account: deployerAccount(), transport: rpcHttp(env.stack!.manifest.rpcUrl) });
+    await env.receiptWatcher.waitForReceipt(await funder.sendTransaction({ chain: null, to: address, value: parseEther('1') }), { timeoutMs: 10_000 });
+  };
 
   it('runs every step in order and verifies the server decrypted exactly our bytes', async () => {
     const steps: string[] = [];
@@ -81,20 +104,9 @@ describe('VanaLoadTestClient on the local stack', () => {
     const again = await env.client.executeDataPortabilityFlow({ n: 1 }, PROMPT, 'test', env.personalServerUrl, { account: env.wallets.account(1) });
     expect(again.success).toBe(true);
 
-    const m = env.stack!.manifest;
-    const direct = await VanaLoadTestClient.create({
-      chainId: env.chainId,
-      publicClient: env.publicClient,
-      receiptWatcher: env.receiptWatcher,
-      permissionsAddress: m.contracts.dataPortabilityPermissions,
-      granteeId: BigInt(m.granteeId),
-      storage: env.storage,
-      relay: createDirectRelay({ publicClient: env.publicClient, permissionsAddress: m.contracts.dataPortabilityPermissions }),
-      inference: env.inference,
-    });
+    const direct = await clientWith({ relay: createDirectRelay({ publicClient: env.publicClient, permissionsAddress: env.stack!.manifest.contracts.dataPortabilityPermissions }) });
     const user = env.wallets.account(7);
-    const funder = createWalletClient({ account: deployerAccount(), transport: rpcHttp(m.rpcUrl) });
-    await env.receiptWatcher.waitForReceipt(await funder.sendTransaction({ chain: null, to: user.address, value: parseEther('1') }), { timeoutMs: 10_000 });
+    await fundUser(user.address);
     const before = await env.publicClient.getBalance({ address: user.address });
     const result = await direct.executeDataPortabilityFlow({ n: 2 }, PROMPT, 'test', env.personalServerUrl, { account: user });
     expect(result.error).toBeUndefined();
@@ -104,7 +116,6 @@ describe('VanaLoadTestClient on the local stack', () => {
   });
 
   it('asks again after an inference poll that failed on the way (a read), counting the retry; a 4xx poll still fails the flow', async () => {
-    const m = env.stack!.manifest;
     const failingPolls = (errorClass: 'network' | 'http_4xx', times: number): FlowInference => {
       let left = times;
       return {
@@ -116,23 +127,11 @@ describe('VanaLoadTestClient on the local stack', () => {
         },
       };
     };
-    const clientWith = (inference: FlowInference) =>
-      VanaLoadTestClient.create({
-        chainId: env.chainId,
-        publicClient: env.publicClient,
-        receiptWatcher: env.receiptWatcher,
-        permissionsAddress: m.contracts.dataPortabilityPermissions,
-        granteeId: BigInt(m.granteeId),
-        storage: env.storage,
-        relay: env.relay,
-        inference,
-        retry: (step, fn, onRetry) => withRetry(fn, { step, maxAttempts: 3, baseDelayMs: 10, onRetry }),
-      });
-    const recovered = await (await clientWith(failingPolls('network', 2))).executeDataPortabilityFlow({ n: 3 }, PROMPT, 'test', env.personalServerUrl, { account: env.wallets.account(8) });
+    const recovered = await (await clientWith({ inference: failingPolls('network', 2), retry: quickRetry })).executeDataPortabilityFlow({ n: 3 }, PROMPT, 'test', env.personalServerUrl, { account: env.wallets.account(8) });
     expect(recovered.error).toBeUndefined();
     expect(recovered.retries).toBe(2);
 
-    const refused = await (await clientWith(failingPolls('http_4xx', 1))).executeDataPortabilityFlow({ n: 4 }, PROMPT, 'test', env.personalServerUrl, { account: env.wallets.account(9) });
+    const refused = await (await clientWith({ inference: failingPolls('http_4xx', 1), retry: quickRetry })).executeDataPortabilityFlow({ n: 4 }, PROMPT, 'test', env.personalServerUrl, { account: env.wallets.account(9) });
     expect(refused.error).toMatchObject({ step: 'inference_wait', errorClass: 'http_4xx', code: 'POLL_FAILED' });
     expect(refused.retries).toBe(0);
   });
@@ -169,22 +168,11 @@ describe('VanaLoadTestClient on the local stack', () => {
         close: async () => {},
       };
     };
-    const funder = createWalletClient({ account: deployerAccount(), transport });
     for (const [i, resend] of [[10, 'simulated'], [11, 'blind']] as const) {
       const user = env.wallets.account(i);
-      await env.receiptWatcher.waitForReceipt(await funder.sendTransaction({ chain: null, to: user.address, value: parseEther('1') }), { timeoutMs: 10_000 });
+      await fundUser(user.address);
       const landed: Hash[] = [];
-      const client = await VanaLoadTestClient.create({
-        chainId: env.chainId,
-        publicClient: env.publicClient,
-        receiptWatcher: env.receiptWatcher,
-        permissionsAddress: m.contracts.dataPortabilityPermissions,
-        granteeId: BigInt(m.granteeId),
-        storage: env.storage,
-        relay: repeatingRelay(resend, landed),
-        inference: env.inference,
-        retry: (step, fn, onRetry) => withRetry(fn, { step, maxAttempts: 3, baseDelayMs: 10, onRetry }),
-      });
+      const client = await clientWith({ relay: repeatingRelay(resend, landed), retry: quickRetry });
       const result = await client.executeDataPortabilityFlow({ n: i }, PROMPT, 'test', env.personalServerUrl, { account: user });
       expect(result.error, resend).toBeUndefined();
       expect(result.retries, resend).toBe(1);

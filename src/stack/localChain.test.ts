@@ -1,24 +1,23 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createJsonRpc, type JsonRpc } from '../chain/jsonRpc.ts';
 import { isProcessRunning } from '../util/processAlive.ts';
 import type { Anvil } from './anvil.ts';
 import { startLocalChain } from './localChain.ts';
 
 const started: Anvil[] = [];
+const clients: JsonRpc[] = [];
 afterAll(async () => {
+  for (const rpc of clients) rpc.close();
   for (const chain of started) await chain.stop();
 });
 
-async function rpc(rpcUrl: string, method: string, params: unknown[] = []): Promise<unknown> {
-  const response = await fetch(rpcUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const body = (await response.json()) as { result?: unknown; error?: { message: string } };
-  if (body.error) throw new Error(body.error.message);
-  return body.result;
+/** JSON-RPC to `chain`, over the project's client; closed with the chain. */
+function rpcTo(chain: Anvil): JsonRpc {
+  const rpc = createJsonRpc(chain.rpcUrl, 10_000);
+  clients.push(rpc);
+  return rpc;
 }
 
 /** Pids of the anvil processes this test process spawned (Linux: read from /proc). */
@@ -39,29 +38,31 @@ function anvilChildren(): number[] {
 }
 
 /** A transaction that writes storage: a contract whose constructor stores a word (PUSH 1 PUSH 0 SSTORE). */
-async function writeSomeStorage(rpcUrl: string): Promise<void> {
-  const [from] = (await rpc(rpcUrl, 'eth_accounts')) as string[];
-  await rpc(rpcUrl, 'eth_sendTransaction', [{ from, data: '0x600160005500', gas: '0x30000' }]);
-  await rpc(rpcUrl, 'evm_mine');
+async function writeSomeStorage(rpc: JsonRpc): Promise<void> {
+  const [from] = await rpc.request<string[]>('eth_accounts');
+  await rpc.request('eth_sendTransaction', [{ from, data: '0x600160005500', gas: '0x30000' }]);
+  await rpc.request('evm_mine');
 }
 
-async function latestStateRoot(rpcUrl: string): Promise<string> {
-  return ((await rpc(rpcUrl, 'eth_getBlockByNumber', ['latest', false])) as { stateRoot: string }).stateRoot;
-}
+const latestBlock = (rpc: JsonRpc) => rpc.request<{ stateRoot: string; gasLimit: string }>('eth_getBlockByNumber', ['latest', false]);
+
+const ZERO_ROOT = `0x${'0'.repeat(64)}`;
 
 describe.runIf(process.platform === 'linux')('startLocalChain', () => {
   it('by default mines without a state root, with the chain id, gas limit and funded dev accounts asked for', async () => {
     const chain = await startLocalChain({ chainId: 1337, accounts: 2, gasLimit: 300_000_000n });
     started.push(chain);
     expect(anvilChildren().sort()).toEqual([chain.pid, chain.upstreamPid].sort()); // the miner and its empty upstream
-    expect(await rpc(chain.rpcUrl, 'eth_chainId')).toBe('0x539');
-    const accounts = (await rpc(chain.rpcUrl, 'eth_accounts')) as string[];
+    const rpc = rpcTo(chain);
+    expect(await rpc.request('eth_chainId')).toBe('0x539');
+    const accounts = await rpc.request<string[]>('eth_accounts');
     expect(accounts).toHaveLength(2);
-    expect(BigInt((await rpc(chain.rpcUrl, 'eth_getBalance', [accounts[0], 'latest'])) as string)).toBeGreaterThan(0n);
-    await writeSomeStorage(chain.rpcUrl);
-    expect(await latestStateRoot(chain.rpcUrl)).toBe(`0x${'0'.repeat(64)}`);
-    const block = (await rpc(chain.rpcUrl, 'eth_getBlockByNumber', ['latest', false])) as { gasLimit: string };
+    expect(BigInt(await rpc.request<string>('eth_getBalance', [accounts[0], 'latest']))).toBeGreaterThan(0n);
+    await writeSomeStorage(rpc);
+    const block = await latestBlock(rpc);
+    expect(block.stateRoot).toBe(ZERO_ROOT);
     expect(BigInt(block.gasLimit)).toBe(300_000_000n);
+    rpc.close();
 
     await chain.stop();
     expect(isProcessRunning(chain.pid)).toBe(false);
@@ -74,8 +75,10 @@ describe.runIf(process.platform === 'linux')('startLocalChain', () => {
     started.push(chain);
     expect(anvilChildren()).toEqual([chain.pid]);
     expect(chain.upstreamPid).toBeUndefined();
-    await writeSomeStorage(chain.rpcUrl);
-    expect(await latestStateRoot(chain.rpcUrl)).not.toBe(`0x${'0'.repeat(64)}`);
+    const rpc = rpcTo(chain);
+    await writeSomeStorage(rpc);
+    expect((await latestBlock(rpc)).stateRoot).not.toBe(ZERO_ROOT);
+    rpc.close();
     await chain.stop();
     expect(anvilChildren()).toEqual([]);
   });
